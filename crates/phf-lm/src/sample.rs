@@ -1,0 +1,242 @@
+//! Batched sampling with a KV cache: temperature, top-k, nucleus (top-p), a minimum length before which EOS is
+//! banned, banned token ids (control tokens, SPEC §3) and a seed that makes every run reproducible.
+
+use serde::{Deserialize, Serialize};
+use tch::{Kind, Tensor};
+
+use crate::kv_cache::KvCache;
+use crate::model::Gpt;
+
+/// Sampling settings; the defaults are SPEC §5's unconditional-sample settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SampleOptions {
+    pub num_samples: usize,
+    /// Sequences generated together (one KV cache).
+    pub batch_size: usize,
+    /// Tokens generated after the prompt, at most (also bounded by the model's context).
+    pub max_new_tokens: usize,
+    /// EOS is banned until this many tokens have been generated.
+    pub min_new_tokens: usize,
+    /// 0 means greedy decoding.
+    pub temperature: f64,
+    /// Nucleus sampling mass; 1.0 turns it off.
+    pub top_p: f64,
+    /// Keep only the k most likely tokens; 0 turns it off.
+    pub top_k: usize,
+    /// Token ids that are never generated.
+    pub banned_tokens: Vec<i64>,
+    pub seed: u64,
+}
+
+impl Default for SampleOptions {
+    fn default() -> Self {
+        SampleOptions {
+            num_samples: 16,
+            batch_size: 64,
+            max_new_tokens: 128,
+            min_new_tokens: 10,
+            temperature: 0.7,
+            top_p: 0.9,
+            top_k: 0,
+            banned_tokens: Vec::new(),
+            seed: 42,
+        }
+    }
+}
+
+impl SampleOptions {
+    pub fn validate(&self) -> Result<(), String> {
+        if self.batch_size == 0 {
+            return Err("batch_size must be positive".into());
+        }
+        if !(self.top_p > 0.0 && self.top_p <= 1.0) {
+            return Err(format!("top_p ({}) must be in (0, 1]", self.top_p));
+        }
+        if self.temperature < 0.0 || !self.temperature.is_finite() {
+            return Err(format!("temperature ({}) must be ≥ 0", self.temperature));
+        }
+        if self.min_new_tokens > self.max_new_tokens {
+            return Err(format!(
+                "min_new_tokens ({}) exceeds max_new_tokens ({})",
+                self.min_new_tokens, self.max_new_tokens
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Draws `opts.num_samples` continuations of `prompt`; each is returned without the prompt and cut before its
+/// first EOS. `on_batch` is called with the number of samples finished so far (for progress bars).
+pub fn generate(
+    model: &Gpt,
+    prompt: &[i64],
+    eos: i64,
+    opts: &SampleOptions,
+    mut on_batch: impl FnMut(usize),
+) -> Vec<Vec<i64>> {
+    assert!(
+        !prompt.is_empty(),
+        "the prompt must hold at least one token (GPT-2 starts from EOS)"
+    );
+    tch::manual_seed(opts.seed as i64);
+    let mut samples = Vec::with_capacity(opts.num_samples);
+    while samples.len() < opts.num_samples {
+        let b = opts.batch_size.min(opts.num_samples - samples.len());
+        samples.extend(generate_batch(model, prompt, eos, b, opts));
+        on_batch(samples.len());
+    }
+    samples
+}
+
+fn generate_batch(
+    model: &Gpt,
+    prompt: &[i64],
+    eos: i64,
+    b: usize,
+    opts: &SampleOptions,
+) -> Vec<Vec<i64>> {
+    tch::no_grad(|| {
+        let device = model.device();
+        let room = model.config.n_ctx.saturating_sub(prompt.len());
+        let max_new = opts.max_new_tokens.min(room);
+        let mut cache = KvCache::new(model.config.n_layer);
+        let input = Tensor::from_slice(prompt)
+            .to(device)
+            .unsqueeze(0)
+            .repeat([b as i64, 1]); // (B, P)
+        let mut logits = model.forward_cached(&input, &mut cache).select(1, -1); // (B, V)
+        let banned = Tensor::from_slice(&opts.banned_tokens).to(device);
+        let mut finished = Tensor::zeros([b as i64], (Kind::Bool, device));
+        let mut generated: Vec<Tensor> = Vec::with_capacity(max_new);
+        for step in 0..max_new {
+            let next = pick_next(&logits, &banned, eos, step < opts.min_new_tokens, opts); // (B,)
+            let next = next.where_self(&finished.logical_not(), &Tensor::from(eos).to(device));
+            finished = finished.logical_or(&next.eq(eos));
+            generated.push(next.shallow_clone());
+            if step + 1 == max_new || bool::try_from(finished.all()).unwrap_or(false) {
+                break;
+            }
+            logits = model
+                .forward_cached(&next.unsqueeze(1), &mut cache)
+                .select(1, -1);
+        }
+        if generated.is_empty() {
+            return vec![Vec::new(); b];
+        }
+        let tokens = Tensor::stack(&generated, 1).to(tch::Device::Cpu); // (B, new)
+        let rows: Vec<Vec<i64>> = Vec::<Vec<i64>>::try_from(tokens).expect("int64 token matrix");
+        rows.into_iter()
+            .map(|row| row.into_iter().take_while(|&t| t != eos).collect())
+            .collect()
+    })
+}
+
+/// Applies bans, temperature, top-k and top-p to `(B, V)` logits and draws one token per row.
+fn pick_next(
+    logits: &Tensor,
+    banned: &Tensor,
+    eos: i64,
+    ban_eos: bool,
+    opts: &SampleOptions,
+) -> Tensor {
+    let mut logits = logits.to_kind(Kind::Float);
+    if banned.numel() > 0 {
+        logits = logits.index_fill(1, banned, f64::NEG_INFINITY);
+    }
+    if ban_eos {
+        logits = logits.index_fill(
+            1,
+            &Tensor::from_slice(&[eos]).to(logits.device()),
+            f64::NEG_INFINITY,
+        );
+    }
+    if opts.temperature == 0.0 {
+        return logits.argmax(-1, false);
+    }
+    logits = logits / opts.temperature;
+    if opts.top_k > 0 && (opts.top_k as i64) < logits.size()[1] {
+        let (top, _) = logits.topk(opts.top_k as i64, -1, true, true);
+        let kth = top.select(1, opts.top_k as i64 - 1).unsqueeze(1);
+        logits = logits.masked_fill(&logits.lt_tensor(&kth), f64::NEG_INFINITY);
+    }
+    if opts.top_p < 1.0 {
+        // Keep the smallest set of most likely tokens whose mass reaches top_p: drop a token when the mass of
+        // the tokens ranked above it already exceeds top_p (so the most likely token always stays).
+        let (sorted, order) = logits.sort(-1, true);
+        let probs = sorted.softmax(-1, Kind::Float);
+        let mass_above = probs.cumsum(-1, Kind::Float) - &probs;
+        let drop_sorted = mass_above.gt(opts.top_p);
+        let drop = drop_sorted.scatter(1, &order, &drop_sorted);
+        logits = logits.masked_fill(&drop, f64::NEG_INFINITY);
+    }
+    logits
+        .softmax(-1, Kind::Float)
+        .multinomial(1, false)
+        .squeeze_dim(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts() -> SampleOptions {
+        SampleOptions {
+            temperature: 1.0,
+            top_p: 1.0,
+            top_k: 0,
+            ..SampleOptions::default()
+        }
+    }
+
+    #[test]
+    fn top_k_keeps_only_the_k_most_likely_tokens() {
+        tch::manual_seed(0);
+        let logits = Tensor::from_slice(&[0.0f32, 5.0, 4.0, -1.0, 3.0])
+            .unsqueeze(0)
+            .repeat([256, 1]);
+        let o = SampleOptions { top_k: 2, ..opts() };
+        let picks = Vec::<i64>::try_from(pick_next(
+            &logits,
+            &Tensor::from_slice::<i64>(&[]),
+            9,
+            false,
+            &o,
+        ))
+        .unwrap();
+        assert!(picks.iter().all(|&t| t == 1 || t == 2), "{picks:?}");
+        assert!(picks.contains(&1) && picks.contains(&2));
+    }
+
+    #[test]
+    fn top_p_keeps_the_smallest_set_reaching_the_mass() {
+        tch::manual_seed(0);
+        // probabilities 0.5, 0.3, 0.15, 0.05: top_p 0.7 keeps the first two only
+        let p = [0.5f32, 0.3, 0.15, 0.05].map(f32::ln);
+        let logits = Tensor::from_slice(&p).unsqueeze(0).repeat([512, 1]);
+        let o = SampleOptions {
+            top_p: 0.7,
+            ..opts()
+        };
+        let picks = Vec::<i64>::try_from(pick_next(
+            &logits,
+            &Tensor::from_slice::<i64>(&[]),
+            9,
+            false,
+            &o,
+        ))
+        .unwrap();
+        assert!(picks.iter().all(|&t| t == 0 || t == 1), "{picks:?}");
+    }
+
+    #[test]
+    fn banned_tokens_and_early_eos_are_never_drawn() {
+        tch::manual_seed(0);
+        let logits = Tensor::from_slice(&[3.0f32, 3.0, 3.0, 0.0])
+            .unsqueeze(0)
+            .repeat([256, 1]);
+        let banned = Tensor::from_slice(&[1i64]);
+        let picks = Vec::<i64>::try_from(pick_next(&logits, &banned, 0, true, &opts())).unwrap();
+        assert!(picks.iter().all(|&t| t == 2 || t == 3), "{picks:?}");
+    }
+}
