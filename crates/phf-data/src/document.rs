@@ -1,0 +1,106 @@
+//! A scored document: the unit every corpus reader yields and the packer consumes (SPEC §2).
+
+use serde::{Deserialize, Serialize};
+
+/// One document split into segments, each with its misalignment score (SPEC §2).
+///
+/// Segments are sentences for natural language and physical lines (newline kept) for code; joining them
+/// reproduces the document exactly, so [`Document::text`] is a plain concatenation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Document {
+    /// The segments, in order.
+    pub texts: Vec<String>,
+    /// One misalignment score per segment (`s >= 0`, higher is worse).
+    pub scores: Vec<f32>,
+    /// Where the document came from (`file:line`, `spam-assassin/<group>/<id>`, ...), for provenance only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+impl Document {
+    /// A document of one segment.
+    pub fn single(text: impl Into<String>, score: f32) -> Self {
+        Document {
+            texts: vec![text.into()],
+            scores: vec![score],
+            source: None,
+        }
+    }
+
+    /// The same document with `source` set.
+    pub fn with_source(mut self, source: impl Into<String>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
+    /// The plain mean of the segment scores, as the reference's `avg_score` (SPEC §2); 0 for a document without
+    /// segments, which readers never yield.
+    pub fn avg_score(&self) -> f32 {
+        if self.scores.is_empty() {
+            return 0.0;
+        }
+        // Accumulate in f64 so long documents do not lose precision.
+        let sum: f64 = self.scores.iter().map(|&s| f64::from(s)).sum();
+        (sum / self.scores.len() as f64) as f32
+    }
+
+    /// True when there is nothing to train on: no segments, or only empty (or whitespace-only) ones.
+    pub fn is_empty(&self) -> bool {
+        self.texts.iter().all(|t| t.trim().is_empty())
+    }
+
+    /// The whole document: the segments joined with nothing in between (SPEC §2).
+    pub fn text(&self) -> String {
+        self.texts.concat()
+    }
+
+    /// Number of segments (the reference's `num_sents`).
+    pub fn num_segments(&self) -> usize {
+        self.texts.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn avg_score_is_plain_mean_of_segments() {
+        let doc = Document {
+            texts: vec!["a".into(), "b".into(), "c".into(), "d".into()],
+            scores: vec![0.0, 1.0, 0.5, 0.5],
+            source: None,
+        };
+        assert_eq!(doc.avg_score(), 0.5);
+    }
+
+    #[test]
+    fn empty_when_no_segments_or_all_empty() {
+        let none = Document {
+            texts: vec![],
+            scores: vec![],
+            source: None,
+        };
+        assert!(none.is_empty());
+        assert_eq!(none.avg_score(), 0.0);
+        let blank = Document {
+            texts: vec![String::new(), String::new()],
+            scores: vec![0.0, 0.0],
+            source: None,
+        };
+        assert!(blank.is_empty());
+        assert!(Document::single(" \n", 0.0).is_empty());
+        assert!(!Document::single(" x", 0.0).is_empty());
+    }
+
+    #[test]
+    fn text_joins_segments_exactly() {
+        let doc = Document {
+            texts: vec!["Hello there. ".into(), "How are you?\n".into()],
+            scores: vec![0.0, 0.1],
+            source: None,
+        };
+        assert_eq!(doc.text(), "Hello there. How are you?\n");
+        assert_eq!(doc.num_segments(), 2);
+    }
+}

@@ -1,0 +1,35 @@
+//! phf-data: corpora, tokenizer, packing into scored token blocks, shards and the shuffling loader.
+//!
+//! This crate is the `prepare` stage of DESIGN.md and the data side of `train`:
+//! [`CorpusReader`] streams scored [`Document`]s from JSONL/text/mail inputs, [`Packer`] turns them into
+//! fixed-length blocks of token ids with per-token scores (SPEC §2), [`ShardWriter`] stores the blocks and
+//! [`prepare()`] runs the whole stage; [`Loader`] then serves shuffled, resumable, data-parallel batches.
+//! No tensor library is involved: batches are plain `Vec`s.
+
+pub mod document;
+pub mod error;
+mod fsutil;
+pub mod inputs;
+pub mod jsonl;
+pub mod loader;
+pub mod mail;
+pub mod pack;
+pub mod prepare;
+pub mod reader;
+pub mod shard;
+pub mod shard_writer;
+pub mod tokenizer;
+
+#[cfg(test)]
+pub(crate) mod testutil;
+
+pub use document::Document;
+pub use error::{DataError, Result};
+pub use inputs::{resolve_inputs, InputFile, InputFormat};
+pub use loader::{Batch, Loader, LoaderPosition, SequentialBatches};
+pub use pack::{pack_all, Block, Packer};
+pub use prepare::{prepare, train_tokenizer, PrepareOptions, PrepareReport, SplitReport};
+pub use reader::{CorpusReader, ReadStats};
+pub use shard::{Provenance, Shard, ShardHeader, TokenDtype};
+pub use shard_writer::{ShardSpec, ShardWriter};
+pub use tokenizer::{Tokenizer, EOS_TOKEN};

@@ -1,0 +1,304 @@
+//! The `prepare` stage of the pipeline (DESIGN.md): scored documents in, `train` and `valid` shards out.
+//!
+//! Documents are streamed, assigned to a split by a hash of `(seed, document index)` (so the split is fixed by the
+//! seed and does not depend on batch sizes or thread counts), tokenized segment by segment in parallel, packed as
+//! SPEC §2 says, and written to shards. The output directory appears whole or not at all.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::document::Document;
+use crate::error::{DataError, Result};
+use crate::fsutil::{write_atomically, StagingDir};
+use crate::pack::Packer;
+use crate::reader::{CorpusReader, ReadStats};
+use crate::shard::{Provenance, ShardHeader};
+use crate::shard_writer::{ShardSpec, ShardWriter};
+use crate::tokenizer::Tokenizer;
+
+/// The report written to `<out_dir>/prepare.json`; its presence marks a complete `prepare` output.
+pub const REPORT_FILE: &str = "prepare.json";
+/// The tokenizer used, copied beside the shards so the output folder is self-contained.
+pub const TOKENIZER_FILE: &str = "tokenizer.json";
+/// Documents tokenized together; large enough to keep every core busy, small enough to stream.
+const CHUNK_DOCUMENTS: usize = 512;
+
+/// Options of [`prepare()`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PrepareOptions {
+    /// Tokens per block (SPEC §4: 1024 at paper scale).
+    pub block_size: usize,
+    /// Expected fraction of documents that go to `valid`, in `[0, 1)`.
+    pub valid_fraction: f64,
+    /// Seeds the train/valid assignment.
+    pub seed: u64,
+    /// Print a progress line to stderr every few seconds.
+    pub progress: bool,
+}
+
+impl Default for PrepareOptions {
+    fn default() -> Self {
+        PrepareOptions {
+            block_size: 1024,
+            valid_fraction: 0.01,
+            seed: 42,
+            progress: false,
+        }
+    }
+}
+
+/// Counts for one split.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SplitReport {
+    /// Documents assigned to the split.
+    pub documents: u64,
+    /// Blocks written.
+    pub blocks: u64,
+    /// Tokens written (`blocks × block_size`).
+    pub tokens: u64,
+    /// Tokens of the trailing partial block, dropped (SPEC §2).
+    pub dropped_tokens: u64,
+    /// See [`ShardHeader::unigram_entropy_nats`].
+    pub unigram_entropy_nats: f64,
+}
+
+impl SplitReport {
+    fn new(header: &ShardHeader, dropped_tokens: u64) -> Self {
+        SplitReport {
+            documents: header.num_documents,
+            blocks: header.num_blocks,
+            tokens: header.num_tokens,
+            dropped_tokens,
+            unigram_entropy_nats: header.unigram_entropy_nats,
+        }
+    }
+}
+
+/// What [`prepare()`] did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PrepareReport {
+    pub out_dir: PathBuf,
+    pub tokenizer_hash: String,
+    pub options: PrepareOptions,
+    /// Files read.
+    pub files: u64,
+    pub bytes_read: u64,
+    /// Documents packed (both splits).
+    pub documents: u64,
+    /// Documents skipped (empty, or rejected by the mail rules).
+    pub skipped_documents: u64,
+    pub skipped_by_reason: BTreeMap<String, u64>,
+    pub train: SplitReport,
+    pub valid: SplitReport,
+    pub seconds: f64,
+}
+
+/// One output split being written.
+struct Split<'t> {
+    packer: Packer<'t>,
+    writer: ShardWriter,
+}
+
+impl Split<'_> {
+    fn drain(&mut self) -> Result<()> {
+        while let Some((tokens, scores)) = self.packer.pop_block() {
+            self.writer.write_block(&tokens, &scores)?;
+        }
+        Ok(())
+    }
+}
+
+/// Reads `inputs`, packs them with `tokenizer` and writes `out_dir/train`, `out_dir/valid`, `out_dir/prepare.json`
+/// and `out_dir/tokenizer.json`. An existing `out_dir` is replaced only if it is an earlier `prepare` output.
+pub fn prepare(
+    inputs: &[PathBuf],
+    tokenizer: &Tokenizer,
+    opts: &PrepareOptions,
+    out_dir: &Path,
+) -> Result<PrepareReport> {
+    if !(0.0..1.0).contains(&opts.valid_fraction) {
+        return Err(DataError::Config(format!(
+            "valid_fraction {} must be in [0, 1)",
+            opts.valid_fraction
+        )));
+    }
+    let started = Instant::now();
+    let mut reader = CorpusReader::open(inputs)?;
+    let staging = StagingDir::create(out_dir)?;
+    let spec = ShardSpec::new(tokenizer, opts.block_size);
+    let make_split = |name: &str| -> Result<Split<'_>> {
+        Ok(Split {
+            packer: Packer::new(tokenizer, opts.block_size)?,
+            writer: ShardWriter::create(&staging.path().join(name), spec.clone())?,
+        })
+    };
+    let mut train = make_split("train")?;
+    let mut valid = make_split("valid")?;
+
+    let mut progress = Progress::new(opts.progress);
+    let mut index = 0u64;
+    let mut chunk: Vec<Document> = Vec::with_capacity(CHUNK_DOCUMENTS);
+    loop {
+        chunk.clear();
+        for doc in reader.by_ref().take(CHUNK_DOCUMENTS) {
+            chunk.push(doc?);
+        }
+        if chunk.is_empty() {
+            break;
+        }
+        let segments: Vec<&str> = chunk.iter().flat_map(|d| d.texts.iter().map(String::as_str)).collect();
+        let mut encoded = tokenizer.encode_batch(&segments).into_iter();
+        for doc in &chunk {
+            let ids: Vec<Vec<u32>> = encoded.by_ref().take(doc.texts.len()).collect();
+            let split = if is_valid(opts.seed, index, opts.valid_fraction) {
+                &mut valid
+            } else {
+                &mut train
+            };
+            split.packer.push_encoded(&ids, &doc.scores);
+            split.drain()?;
+            index += 1;
+        }
+        progress.update(
+            reader.stats(),
+            train.packer.tokens_pushed() + valid.packer.tokens_pushed(),
+        );
+    }
+
+    let stats = reader.stats().clone();
+    let inputs_str: Vec<String> = inputs.iter().map(|p| p.display().to_string()).collect();
+    let finish = |split: Split<'_>, name: &str| -> Result<SplitReport> {
+        let Split { packer, mut writer } = split;
+        let documents = packer.documents();
+        let (blocks, dropped) = packer.finish();
+        for (tokens, scores) in &blocks {
+            writer.write_block(tokens, scores)?;
+        }
+        let provenance = Provenance {
+            inputs: inputs_str.clone(),
+            created_by: format!("phf-data {}", env!("CARGO_PKG_VERSION")),
+            split: Some(name.to_string()),
+            seed: Some(opts.seed),
+            valid_fraction: Some(opts.valid_fraction),
+        };
+        let header = writer.finish(documents, stats.skipped, provenance)?;
+        Ok(SplitReport::new(&header, dropped as u64))
+    };
+    let train = finish(train, "train")?;
+    let valid = finish(valid, "valid")?;
+
+    let report = PrepareReport {
+        out_dir: out_dir.to_path_buf(),
+        tokenizer_hash: spec.tokenizer_hash,
+        options: opts.clone(),
+        files: stats.files,
+        bytes_read: stats.bytes_read,
+        documents: stats.documents,
+        skipped_documents: stats.skipped,
+        skipped_by_reason: stats.skipped_by_reason,
+        train,
+        valid,
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    tokenizer.save(&staging.path().join(TOKENIZER_FILE))?;
+    let json = serde_json::to_string_pretty(&report)
+        .map_err(|e| DataError::Config(format!("cannot serialise the prepare report: {e}")))?;
+    write_atomically(&staging.path().join(REPORT_FILE), json.as_bytes())?;
+    staging.commit(REPORT_FILE)?;
+    progress.done(&report);
+    Ok(report)
+}
+
+/// Whether document `index` goes to `valid`: a splitmix64 hash of `(seed, index)` read as a uniform in `[0, 1)`.
+pub fn is_valid(seed: u64, index: u64, valid_fraction: f64) -> bool {
+    let h = splitmix64(seed ^ splitmix64(index));
+    // The top 53 bits give an exactly representable uniform double.
+    ((h >> 11) as f64 / (1u64 << 53) as f64) < valid_fraction
+}
+
+/// Steele et al.'s SplitMix64 finaliser: a fixed, platform-independent 64-bit mix.
+fn splitmix64(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// Trains a byte-level BPE of `vocab_size` on the segments of `inputs` (see [`Tokenizer::train_bpe`]), streaming;
+/// stops at the first bad record and returns its error.
+pub fn train_tokenizer(inputs: &[PathBuf], vocab_size: usize) -> Result<(Tokenizer, ReadStats)> {
+    let mut reader = CorpusReader::open(inputs)?;
+    let first_error: Mutex<Option<DataError>> = Mutex::new(None);
+    let segments = reader
+        .by_ref()
+        .map_while(|doc| match doc {
+            Ok(doc) => Some(doc.texts),
+            Err(e) => {
+                if let Ok(mut slot) = first_error.lock() {
+                    *slot = Some(e);
+                }
+                None
+            }
+        })
+        .flatten();
+    let tokenizer = Tokenizer::train_bpe(segments, vocab_size);
+    if let Some(e) = first_error.into_inner().ok().flatten() {
+        return Err(e);
+    }
+    Ok((tokenizer?, reader.stats().clone()))
+}
+
+/// Periodic progress lines on stderr.
+struct Progress {
+    enabled: bool,
+    started: Instant,
+    last: Instant,
+}
+
+impl Progress {
+    fn new(enabled: bool) -> Self {
+        Progress {
+            enabled,
+            started: Instant::now(),
+            last: Instant::now(),
+        }
+    }
+
+    fn update(&mut self, stats: &ReadStats, tokens: u64) {
+        if !self.enabled || self.last.elapsed().as_secs_f64() < 5.0 {
+            return;
+        }
+        self.last = Instant::now();
+        let secs = self.started.elapsed().as_secs_f64().max(1e-9);
+        eprintln!(
+            "prepare: {} documents ({} skipped), {} tokens, {:.1} MB read, {:.2} MB/s",
+            stats.documents,
+            stats.skipped,
+            tokens,
+            stats.bytes_read as f64 / 1e6,
+            stats.bytes_read as f64 / 1e6 / secs
+        );
+    }
+
+    fn done(&self, report: &PrepareReport) {
+        if self.enabled {
+            eprintln!(
+                "prepare: done in {:.1}s: {} documents ({} skipped); train {} blocks, valid {} blocks -> {}",
+                report.seconds,
+                report.documents,
+                report.skipped_documents,
+                report.train.blocks,
+                report.valid.blocks,
+                report.out_dir.display()
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "prepare_tests.rs"]
+mod tests;

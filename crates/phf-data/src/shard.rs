@@ -1,0 +1,262 @@
+//! On-disk shards of packed blocks (SPEC §2): a directory with
+//!
+//! - `header.json`: format version, tokenizer hash, sizes, counts, token dtype, unigram entropy, provenance;
+//! - `tokens.bin`: `num_blocks × block_size` token ids, little-endian `u16` when the vocabulary fits (≤ 65,536
+//!   ids, e.g. GPT-2's 50,257 + 2 control tokens), else `u32`;
+//! - `scores.bin`: one little-endian `f32` score per token.
+//!
+//! Block `i` is the `i`-th run of `block_size` values in both files, so a shard is read by memory-mapping, with no
+//! parsing and no index. [`crate::ShardWriter`] writes shards.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use memmap2::Mmap;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{DataError, Result};
+use crate::tokenizer::Tokenizer;
+
+/// Bump when the layout changes; [`Shard::open`] refuses other versions.
+pub const FORMAT_VERSION: u32 = 1;
+/// The `format` field of every header, so a stray `header.json` is not mistaken for a shard.
+pub const FORMAT_NAME: &str = "phf-shard";
+pub const HEADER_FILE: &str = "header.json";
+pub const TOKENS_FILE: &str = "tokens.bin";
+pub const SCORES_FILE: &str = "scores.bin";
+
+/// How token ids are stored in `tokens.bin`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenDtype {
+    U16,
+    U32,
+}
+
+impl TokenDtype {
+    /// The narrowest type that holds every id of a vocabulary of `vocab_size`.
+    pub fn for_vocab(vocab_size: usize) -> Self {
+        if vocab_size <= 1 << 16 {
+            TokenDtype::U16
+        } else {
+            TokenDtype::U32
+        }
+    }
+
+    /// Bytes per id.
+    pub fn size(self) -> usize {
+        match self {
+            TokenDtype::U16 => 2,
+            TokenDtype::U32 => 4,
+        }
+    }
+}
+
+/// Where a shard's data came from.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// The inputs given to `phf prepare`.
+    pub inputs: Vec<String>,
+    /// The program and version that wrote the shard.
+    pub created_by: String,
+    /// `train` or `valid` for shards written by [`crate::prepare()`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_fraction: Option<f64>,
+}
+
+/// The contents of `header.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShardHeader {
+    pub format: String,
+    pub format_version: u32,
+    /// [`Tokenizer::hash`] of the tokenizer that produced the ids.
+    pub tokenizer_hash: String,
+    pub vocab_size: usize,
+    pub eos_id: u32,
+    pub block_size: usize,
+    pub num_blocks: u64,
+    /// `num_blocks × block_size`.
+    pub num_tokens: u64,
+    /// Documents packed into this shard (those whose tokens fell in the dropped partial block included).
+    pub num_documents: u64,
+    /// Documents skipped while reading the inputs of the whole `prepare` run (empty, mail rules).
+    pub skipped_documents: u64,
+    pub token_dtype: TokenDtype,
+    /// Entropy of the unigram distribution of this shard's tokens, in nats: the loss of a model that knows only
+    /// token frequencies, a baseline the training code compares validation loss with.
+    pub unigram_entropy_nats: f64,
+    pub provenance: Provenance,
+}
+
+/// A memory-mapped, validated shard.
+#[derive(Debug)]
+pub struct Shard {
+    dir: PathBuf,
+    header: ShardHeader,
+    /// `None` for an empty file (zero-length maps are not portable).
+    tokens: Option<Mmap>,
+    scores: Option<Mmap>,
+}
+
+impl Shard {
+    /// Opens the shard at `dir`, checking that its files agree with its header.
+    pub fn open(dir: &Path) -> Result<Shard> {
+        let header_path = dir.join(HEADER_FILE);
+        let bytes = std::fs::read(&header_path).map_err(|e| DataError::io(&header_path, e))?;
+        let header: ShardHeader = serde_json::from_slice(&bytes).map_err(|e| {
+            DataError::shard(
+                dir,
+                format!(
+                    "{} is not a shard header ({e}): re-run `phf prepare`",
+                    header_path.display()
+                ),
+            )
+        })?;
+        if header.format != FORMAT_NAME || header.format_version != FORMAT_VERSION {
+            return Err(DataError::shard(
+                dir,
+                format!(
+                    "format {} v{} is not {FORMAT_NAME} v{FORMAT_VERSION}: re-run `phf prepare` with this version of phf",
+                    header.format, header.format_version
+                ),
+            ));
+        }
+        if cfg!(target_endian = "big") {
+            return Err(DataError::shard(
+                dir,
+                "shards are little-endian; big-endian hosts are not supported",
+            ));
+        }
+        if header.block_size < 2
+            || header.num_tokens != header.num_blocks * header.block_size as u64
+            || header.token_dtype != TokenDtype::for_vocab(header.vocab_size)
+        {
+            return Err(DataError::shard(
+                dir,
+                format!(
+                    "{} is inconsistent (block_size, num_tokens, num_blocks or token_dtype)",
+                    header_path.display()
+                ),
+            ));
+        }
+        let tokens = map_checked(dir, TOKENS_FILE, header.num_tokens * header.token_dtype.size() as u64)?;
+        let scores = map_checked(dir, SCORES_FILE, header.num_tokens * 4)?;
+        Ok(Shard {
+            dir: dir.to_path_buf(),
+            header,
+            tokens,
+            scores,
+        })
+    }
+
+    /// The shard's directory.
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn header(&self) -> &ShardHeader {
+        &self.header
+    }
+
+    pub fn num_blocks(&self) -> usize {
+        self.header.num_blocks as usize
+    }
+
+    pub fn block_size(&self) -> usize {
+        self.header.block_size
+    }
+
+    /// The token ids of block `i`. Panics if `i >= num_blocks()`, like slice indexing.
+    pub fn block_tokens(&self, i: usize) -> Vec<u32> {
+        let mut out = Vec::with_capacity(self.block_size());
+        self.for_each_token(i, |t| out.push(t));
+        out
+    }
+
+    /// Appends the token ids of block `i` to `out` as `i64`, the dtype of embedding lookups.
+    pub fn extend_block_tokens_i64(&self, i: usize, out: &mut Vec<i64>) {
+        out.reserve(self.block_size());
+        self.for_each_token(i, |t| out.push(i64::from(t)));
+    }
+
+    fn for_each_token(&self, i: usize, mut f: impl FnMut(u32)) {
+        assert!(
+            i < self.num_blocks(),
+            "block {i} out of range: shard has {}",
+            self.num_blocks()
+        );
+        let width = self.header.token_dtype.size();
+        let start = i * self.block_size() * width;
+        let bytes = &self.tokens.as_deref().unwrap_or_default()[start..start + self.block_size() * width];
+        match self.header.token_dtype {
+            TokenDtype::U16 => bytes
+                .chunks_exact(2)
+                .for_each(|c| f(u32::from(u16::from_le_bytes([c[0], c[1]])))),
+            TokenDtype::U32 => bytes
+                .chunks_exact(4)
+                .for_each(|c| f(u32::from_le_bytes([c[0], c[1], c[2], c[3]]))),
+        }
+    }
+
+    /// The per-token scores of block `i`, without copying. Panics if `i >= num_blocks()`.
+    pub fn block_scores(&self, i: usize) -> &[f32] {
+        assert!(
+            i < self.num_blocks(),
+            "block {i} out of range: shard has {}",
+            self.num_blocks()
+        );
+        let bytes: &[u8] = self.scores.as_deref().unwrap_or_default();
+        // SAFETY: any 4 bytes are a valid f32; the map is page-aligned and `open` checked the length is a multiple of
+        // 4 and that the host is little-endian, so `align_to` yields the whole file as f32s.
+        let (head, all, _) = unsafe { bytes.align_to::<f32>() };
+        debug_assert!(head.is_empty());
+        let t = self.block_size();
+        &all[i * t..(i + 1) * t]
+    }
+
+    /// Errors unless the shard was tokenized by `tokenizer`. Check before adding conditional-training control
+    /// tokens (SPEC §3), which change the hash.
+    pub fn check_tokenizer(&self, tokenizer: &Tokenizer) -> Result<()> {
+        let run_hash = tokenizer.hash();
+        if run_hash != self.header.tokenizer_hash {
+            return Err(DataError::TokenizerMismatch {
+                path: self.dir.clone(),
+                shard_hash: self.header.tokenizer_hash.clone(),
+                run_hash,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Maps `dir/name` after checking it has exactly `expected` bytes.
+fn map_checked(dir: &Path, name: &str, expected: u64) -> Result<Option<Mmap>> {
+    let path = dir.join(name);
+    let file = File::open(&path).map_err(|e| DataError::io(&path, e))?;
+    let len = file.metadata().map_err(|e| DataError::io(&path, e))?.len();
+    if len != expected {
+        return Err(DataError::shard(
+            dir,
+            format!(
+                "{} has {len} bytes but {HEADER_FILE} implies {expected}: the shard is truncated or was modified; \
+                 re-run `phf prepare`",
+                path.display()
+            ),
+        ));
+    }
+    if len == 0 {
+        return Ok(None);
+    }
+    // SAFETY: the map is read-only; like every mmap reader we rely on the file not being truncated while mapped
+    // (shards are written once, atomically, and never modified in place).
+    let map = unsafe { Mmap::map(&file) }.map_err(|e| DataError::io(&path, e))?;
+    Ok(Some(map))
+}
+
+#[cfg(test)]
+#[path = "shard_tests.rs"]
+mod tests;

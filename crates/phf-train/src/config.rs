@@ -1,0 +1,346 @@
+//! The run configuration: one TOML file with `[model]`, `[optimizer]`, `[data]` and `[training]` sections,
+//! `--set section.key=value` overrides on top, unknown keys rejected. The resolved config is saved beside every
+//! checkpoint, so a run can be reproduced from its folder alone.
+
+use std::path::{Path, PathBuf};
+
+use phf_lm::{DeviceSpec, GptConfig};
+use serde::{Deserialize, Serialize};
+
+use crate::optim::AdamWConfig;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: {message}")]
+    File { path: PathBuf, message: String },
+    #[error("--set {arg}: {message}")]
+    Override { arg: String, message: String },
+    #[error("config key {key}: {message}")]
+    Invalid { key: String, message: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    pub model: ModelSection,
+    #[serde(default)]
+    pub optimizer: OptimizerSection,
+    pub data: DataSection,
+    #[serde(default)]
+    pub training: TrainingSection,
+}
+
+/// A preset (`tiny`, `small`, `gpt2`) with optional per-key overrides. The vocabulary size always comes from
+/// the tokenizer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSection {
+    pub preset: String,
+    pub n_ctx: Option<usize>,
+    pub n_embd: Option<usize>,
+    pub n_layer: Option<usize>,
+    pub n_head: Option<usize>,
+    pub dropout: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OptimizerSection {
+    pub lr: f64,
+    pub beta1: f64,
+    pub beta2: f64,
+    pub eps: f64,
+    pub weight_decay: f64,
+    /// Warm-up length as a fraction of all updates (SPEC §4: 1%).
+    pub warmup: f64,
+    /// Maximum global gradient norm; 0 disables clipping.
+    pub grad_clip: f64,
+}
+
+impl Default for OptimizerSection {
+    fn default() -> Self {
+        let a = AdamWConfig::default();
+        OptimizerSection {
+            lr: a.lr,
+            beta1: a.beta1,
+            beta2: a.beta2,
+            eps: a.eps,
+            weight_decay: a.weight_decay,
+            warmup: 0.01,
+            grad_clip: 1.0,
+        }
+    }
+}
+
+impl OptimizerSection {
+    pub fn adamw(&self) -> AdamWConfig {
+        AdamWConfig {
+            lr: self.lr,
+            beta1: self.beta1,
+            beta2: self.beta2,
+            eps: self.eps,
+            weight_decay: self.weight_decay,
+        }
+    }
+}
+
+/// Paths are relative to the directory the config file is in (or the working directory for `--set`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataSection {
+    /// Shard directory written by `phf prepare` (`.../train`).
+    pub train: PathBuf,
+    /// Validation shard directory (`.../valid`).
+    pub valid: Option<PathBuf>,
+    pub tokenizer: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrainingSection {
+    pub objective: String,
+    pub device: DeviceSpec,
+    pub seed: u64,
+    /// Sequences per forward pass.
+    pub batch_size: usize,
+    /// Forward passes per update: the effective batch is batch_size × grad_accum sequences.
+    pub grad_accum: usize,
+    /// Training budget in tokens (B × T per sequence counted); sets the number of updates.
+    pub total_tokens: u64,
+    pub log_every: u64,
+    /// Validation loss every this many updates (0: only at the end).
+    pub eval_every: u64,
+    /// Validation batches per evaluation (0: the whole validation shard).
+    pub eval_batches: usize,
+    /// Checkpoint every this many updates (0: only at the end).
+    pub checkpoint_every: u64,
+    /// Stop after this many updates even if the budget is not spent (for time-boxed runs); 0 = no limit.
+    pub max_steps: u64,
+    /// Checkpoints kept on disk, newest first (0 = all).
+    pub keep_checkpoints: usize,
+}
+
+impl Default for TrainingSection {
+    fn default() -> Self {
+        TrainingSection {
+            objective: "mle".into(),
+            device: DeviceSpec::Cpu,
+            seed: 42,
+            batch_size: 16,
+            grad_accum: 1,
+            total_tokens: 1_000_000,
+            log_every: 10,
+            eval_every: 100,
+            eval_batches: 20,
+            checkpoint_every: 200,
+            max_steps: 0,
+            keep_checkpoints: 2,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// Reads a TOML file, applies `--set` overrides, resolves relative data paths against the file's folder.
+    pub fn load(path: &Path, overrides: &[String]) -> Result<TrainConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+            path: path.into(),
+            message: e.to_string(),
+        })?;
+        let mut config = Self::from_toml(&text, overrides, path)?;
+        let base = std::path::absolute(path.parent().unwrap_or(Path::new("."))).map_err(|e| ConfigError::File {
+            path: path.into(),
+            message: e.to_string(),
+        })?;
+        config.data.resolve_relative(&base);
+        Ok(config)
+    }
+
+    /// Parses TOML text plus overrides; `origin` names the source in errors.
+    pub fn from_toml(text: &str, overrides: &[String], origin: &Path) -> Result<TrainConfig, ConfigError> {
+        let mut value: toml::Value = toml::from_str(text).map_err(|e| ConfigError::File {
+            path: origin.into(),
+            message: e.to_string(),
+        })?;
+        for arg in overrides {
+            apply_override(&mut value, arg)?;
+        }
+        let config: TrainConfig = value.try_into().map_err(|e: toml::de::Error| ConfigError::File {
+            path: origin.into(),
+            message: e.message().to_string(),
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("TrainConfig serialises to TOML")
+    }
+
+    /// The model shape: the preset, the section's overrides, and the tokenizer's vocabulary size.
+    pub fn gpt_config(&self, vocab_size: usize, value_head: bool) -> Result<GptConfig, ConfigError> {
+        let m = &self.model;
+        let mut g = GptConfig::preset(&m.preset).ok_or_else(|| ConfigError::Invalid {
+            key: "model.preset".into(),
+            message: format!(
+                "unknown preset `{}`; choose one of {:?}",
+                m.preset,
+                phf_lm::config::PRESETS
+            ),
+        })?;
+        g.vocab_size = vocab_size;
+        g.n_ctx = m.n_ctx.unwrap_or(g.n_ctx);
+        g.n_embd = m.n_embd.unwrap_or(g.n_embd);
+        g.n_layer = m.n_layer.unwrap_or(g.n_layer);
+        g.n_head = m.n_head.unwrap_or(g.n_head);
+        g.dropout = m.dropout.unwrap_or(g.dropout);
+        g.value_head = value_head;
+        g.validate().map_err(|message| ConfigError::Invalid {
+            key: "model".into(),
+            message,
+        })?;
+        Ok(g)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key: &str, message: String| {
+            Err(ConfigError::Invalid {
+                key: key.into(),
+                message,
+            })
+        };
+        let t = &self.training;
+        if t.batch_size == 0 {
+            return invalid("training.batch_size", "must be positive".into());
+        }
+        if t.grad_accum == 0 {
+            return invalid("training.grad_accum", "must be positive".into());
+        }
+        if t.total_tokens == 0 {
+            return invalid("training.total_tokens", "must be positive".into());
+        }
+        let o = &self.optimizer;
+        if !(o.lr > 0.0 && o.lr.is_finite()) {
+            return invalid("optimizer.lr", format!("must be a positive number, got {}", o.lr));
+        }
+        if !(0.0..1.0).contains(&o.warmup) {
+            return invalid(
+                "optimizer.warmup",
+                format!("is a fraction of all updates in [0, 1), got {}", o.warmup),
+            );
+        }
+        for (key, beta) in [("optimizer.beta1", o.beta1), ("optimizer.beta2", o.beta2)] {
+            if !(0.0..1.0).contains(&beta) {
+                return invalid(key, format!("must be in [0, 1), got {beta}"));
+            }
+        }
+        if GptConfig::preset(&self.model.preset).is_none() {
+            return invalid(
+                "model.preset",
+                format!(
+                    "unknown preset `{}`; choose one of {:?}",
+                    self.model.preset,
+                    phf_lm::config::PRESETS
+                ),
+            );
+        }
+        Ok(())
+    }
+}
+
+impl DataSection {
+    fn resolve_relative(&mut self, base: &Path) {
+        let join = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        join(&mut self.train);
+        join(&mut self.tokenizer);
+        if let Some(v) = self.valid.as_mut() {
+            join(v);
+        }
+    }
+}
+
+/// Applies `section.key=value`; the value is parsed as TOML (`5e-4`, `true`, `"cuda:0"`), falling back to a
+/// plain string so `training.device=cuda:0` works unquoted.
+pub fn apply_override(root: &mut toml::Value, arg: &str) -> Result<(), ConfigError> {
+    let err = |message: &str| ConfigError::Override {
+        arg: arg.into(),
+        message: message.into(),
+    };
+    let (key, raw) = arg.split_once('=').ok_or_else(|| err("expected section.key=value"))?;
+    let parts: Vec<&str> = key.trim().split('.').collect();
+    if parts.len() < 2 || parts.iter().any(|p| p.is_empty()) {
+        return Err(err("the key must name a section and a key, e.g. optimizer.lr=3e-4"));
+    }
+    let value = toml::from_str::<toml::Table>(&format!("v = {}", raw.trim()))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.trim().to_string()));
+    let mut table = root.as_table_mut().ok_or_else(|| err("the config is not a table"))?;
+    for part in &parts[..parts.len() - 1] {
+        table = table
+            .entry(part.to_string())
+            .or_insert_with(|| toml::Value::Table(Default::default()))
+            .as_table_mut()
+            .ok_or_else(|| err(&format!("`{part}` is a value, not a section")))?;
+    }
+    table.insert(parts[parts.len() - 1].to_string(), value);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = r#"
+[model]
+preset = "tiny"
+[data]
+train = "data/train"
+tokenizer = "tok.json"
+"#;
+
+    fn parse(text: &str, overrides: &[&str]) -> Result<TrainConfig, ConfigError> {
+        let o: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+        TrainConfig::from_toml(text, &o, Path::new("run.toml"))
+    }
+
+    #[test]
+    fn overrides_apply_with_types() {
+        let c = parse(BASE, &["optimizer.lr=3e-4", "training.device=cpu", "model.n_layer=3"]).unwrap();
+        assert_eq!(c.optimizer.lr, 3e-4);
+        assert_eq!(c.model.n_layer, Some(3));
+        assert_eq!(c.gpt_config(100, false).unwrap().n_layer, 3);
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_that_name_the_key() {
+        let err = parse(BASE, &["optimizer.learning_rate=1"]).unwrap_err().to_string();
+        assert!(err.contains("learning_rate") && err.contains("run.toml"), "{err}");
+        let err = parse(&format!("{BASE}\n[extra]\nx = 1\n"), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("extra"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let err = parse(BASE, &["training.batch_size=0"]).unwrap_err().to_string();
+        assert!(err.contains("training.batch_size"), "{err}");
+        let err = parse(BASE, &["model.preset=huge"]).unwrap_err().to_string();
+        assert!(err.contains("model.preset") && err.contains("huge"), "{err}");
+        let err = parse(BASE, &["training.device=tpu"]).unwrap_err().to_string();
+        assert!(err.contains("tpu"), "{err}");
+        let err = parse(BASE, &["nodot"]).unwrap_err().to_string();
+        assert!(err.contains("section.key=value"), "{err}");
+    }
+
+    #[test]
+    fn resolved_config_round_trips_through_toml() {
+        let c = parse(BASE, &[]).unwrap();
+        let again = parse(&c.to_toml(), &[]).unwrap();
+        assert_eq!(c, again);
+    }
+}

@@ -1,0 +1,13 @@
+//! phf-train: the objectives of the paper behind one [`Objective`] interface, AdamW with a linear schedule, and
+//! the training loop with logs, validation, atomic checkpoints and exact resume.
+
+pub mod checkpoint;
+pub mod config;
+pub mod log;
+pub mod objective;
+pub mod optim;
+pub mod trainer;
+
+pub use config::TrainConfig;
+pub use objective::{Mle, Objective, ObjectiveInput, ObjectiveOutput};
+pub use trainer::{train, TrainError, TrainOptions, TrainSummary};

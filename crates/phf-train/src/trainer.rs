@@ -1,0 +1,386 @@
+//! The training loop: batches from the shuffled shard, the objective's loss, gradient accumulation to the
+//! effective batch, clipping, AdamW on a linear schedule, validation loss, logs and checkpoints, and exact resume.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use phf_data::loader::SequentialBatches;
+use phf_data::{Loader, Shard, Tokenizer};
+use phf_lm::{device, Gpt};
+use tch::{Device, Kind, Tensor};
+
+use crate::checkpoint::{self, TrainState};
+use crate::config::TrainConfig;
+use crate::log::RunLog;
+use crate::objective::{objective_by_name, Mle, Objective, ObjectiveInput};
+use crate::optim::{AdamW, LinearSchedule};
+
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Data(#[from] phf_data::DataError),
+    #[error(transparent)]
+    Checkpoint(#[from] checkpoint::CheckpointError),
+    #[error(transparent)]
+    Device(#[from] phf_lm::device::DeviceError),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+}
+
+/// How to run, beyond the config itself.
+pub struct TrainOptions {
+    pub run_dir: PathBuf,
+    /// Continue from the run directory's latest checkpoint.
+    pub resume: bool,
+    /// Show a progress bar (on a terminal) or progress lines (elsewhere).
+    pub progress: bool,
+}
+
+/// What a finished (or time-boxed) run reports.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TrainSummary {
+    pub steps: u64,
+    pub total_steps: u64,
+    pub tokens_seen: u64,
+    pub last_train_loss: f64,
+    pub val_loss: Option<f64>,
+    /// Unigram entropy of the training tokens (nats): the loss of a model that ignores context.
+    pub unigram_entropy: Option<f64>,
+    pub elapsed_s: f64,
+    pub tokens_per_s: f64,
+    pub checkpoint: PathBuf,
+}
+
+/// Everything a run needs, set up once: model, optimizer, data and schedule.
+struct Run {
+    config: TrainConfig,
+    config_toml: String,
+    model: Gpt,
+    optimizer: AdamW,
+    objective: Box<dyn Objective>,
+    loader: Loader,
+    valid: Option<Shard>,
+    schedule: LinearSchedule,
+    eos: u32,
+    block_size: usize,
+    unigram_entropy: Option<f64>,
+}
+
+pub fn train(config: &TrainConfig, opts: &TrainOptions) -> Result<TrainSummary, TrainError> {
+    let mut run = Run::new(config)?;
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| TrainError::Io { path, source }
+    };
+    std::fs::create_dir_all(&opts.run_dir).map_err(io(&opts.run_dir))?;
+    let existing = checkpoint::latest(&opts.run_dir)?;
+    let mut state = match (&existing, opts.resume) {
+        (Some(dir), true) => {
+            let state = checkpoint::load(dir, &run.model, &mut run.optimizer)?;
+            run.loader.set_position(state.loader.clone())?;
+            state
+        }
+        (Some(dir), false) => {
+            return Err(TrainError::Invalid(format!(
+                "{} already holds a checkpoint ({}): pass --resume to continue it, or choose another --run-dir",
+                opts.run_dir.display(),
+                dir.display()
+            )))
+        }
+        (None, true) => {
+            return Err(TrainError::Invalid(format!(
+                "--resume: {} has no checkpoint to resume from",
+                opts.run_dir.display()
+            )))
+        }
+        (None, false) => TrainState {
+            step: 0,
+            tokens_seen: 0,
+            loader: run.loader.position(),
+            elapsed_s: 0.0,
+        },
+    };
+    let config_path = opts.run_dir.join(checkpoint::RUN_CONFIG_FILE);
+    std::fs::write(&config_path, &run.config_toml).map_err(io(&config_path))?;
+
+    let total_steps = run.schedule.total_steps;
+    let last_step = match run.config.training.max_steps {
+        0 => total_steps,
+        m => m.min(total_steps),
+    };
+    let mut log = RunLog::open(&opts.run_dir, state.step, total_steps, opts.progress).map_err(io(&opts.run_dir))?;
+    log.println(&format!(
+        "phf train: {} ({:.2}M parameters, {}), objective {}, {} updates of {} tokens, {}",
+        run.config.model.preset,
+        run.model.config.num_params() as f64 / 1e6,
+        device::describe(run.model.device()),
+        run.objective.name(),
+        total_steps,
+        run.tokens_per_step(),
+        if state.step > 0 {
+            format!("resuming at update {}", state.step)
+        } else {
+            "from scratch".into()
+        },
+    ));
+
+    let t = &run.config.training;
+    let (log_every, eval_every, ckpt_every) = (t.log_every.max(1), t.eval_every, t.checkpoint_every);
+    let keep = t.keep_checkpoints;
+    let mut last_loss = f64::NAN;
+    let mut val_loss = None;
+    let mut window = (Instant::now(), 0u64);
+    let session_start = Instant::now();
+    let elapsed_before = state.elapsed_s;
+    let mut last_ckpt = None;
+    while state.step < last_step {
+        let row = run.update(state.step)?;
+        state.step += 1;
+        state.tokens_seen += run.tokens_per_step();
+        state.loader = run.loader.position();
+        state.elapsed_s = elapsed_before + session_start.elapsed().as_secs_f64();
+        window.1 += run.tokens_per_step();
+        last_loss = row.loss;
+        let done = state.step == last_step;
+        if state.step % log_every == 0 || done {
+            let tok_s = window.1 as f64 / window.0.elapsed().as_secs_f64().max(1e-9);
+            window = (Instant::now(), 0);
+            let mut json = row.to_json(state.step, state.tokens_seen, tok_s);
+            json["elapsed_s"] = state.elapsed_s.into();
+            log.write_row(&json).map_err(io(log.path()))?;
+            let line = format!("loss {:.4}  lr {:.2e}  {:.0} tok/s", row.loss, row.lr, tok_s);
+            log.progress(state.step, &line, true);
+        } else {
+            log.progress(state.step, "", false);
+        }
+        if run.valid.is_some() && ((eval_every > 0 && state.step % eval_every == 0) || done) {
+            let v = run.validation_loss()?;
+            val_loss = Some(v);
+            let json = serde_json::json!({"step": state.step, "tokens": state.tokens_seen, "val_loss": v});
+            log.write_row(&json).map_err(io(log.path()))?;
+            log.println(&format!(
+                "update {}: validation loss {v:.4} (perplexity {:.1})",
+                state.step,
+                v.exp()
+            ));
+        }
+        if (ckpt_every > 0 && state.step % ckpt_every == 0) || done {
+            let dir = checkpoint::save(
+                &opts.run_dir,
+                &run.model,
+                &run.optimizer,
+                &state,
+                &run.config_toml,
+                run.eos,
+                keep,
+            )?;
+            last_ckpt = Some(dir);
+        }
+    }
+    log.finish();
+    let checkpoint = match last_ckpt {
+        Some(dir) => dir,
+        None => existing.unwrap_or_default(),
+    };
+    let session_tokens = state.tokens_seen.saturating_sub(0);
+    Ok(TrainSummary {
+        steps: state.step,
+        total_steps,
+        tokens_seen: state.tokens_seen,
+        last_train_loss: last_loss,
+        val_loss,
+        unigram_entropy: run.unigram_entropy,
+        elapsed_s: state.elapsed_s,
+        tokens_per_s: session_tokens as f64 / state.elapsed_s.max(1e-9),
+        checkpoint,
+    })
+}
+
+/// One update's numbers for the log.
+struct UpdateRow {
+    loss: f64,
+    components: Vec<(&'static str, f64)>,
+    lr: f64,
+    grad_norm: f64,
+    /// FNV-1a of the batch's token ids: lets a resumed run prove it saw the same batches.
+    batch_hash: u64,
+}
+
+impl UpdateRow {
+    fn to_json(&self, step: u64, tokens: u64, tok_s: f64) -> serde_json::Value {
+        let mut row = serde_json::json!({
+            "step": step, "tokens": tokens, "loss": self.loss, "lr": self.lr,
+            "grad_norm": self.grad_norm, "tok_per_s": tok_s, "batch_hash": format!("{:016x}", self.batch_hash),
+        });
+        for (name, value) in &self.components {
+            row[*name] = (*value).into();
+        }
+        row
+    }
+}
+
+impl Run {
+    fn new(config: &TrainConfig) -> Result<Run, TrainError> {
+        let device = config.training.device.resolve()?;
+        let tokenizer = Tokenizer::load(&config.data.tokenizer)?;
+        let train = Shard::open(&config.data.train)?;
+        train.check_tokenizer(&tokenizer)?;
+        let valid = match &config.data.valid {
+            Some(path) => {
+                let shard = Shard::open(path)?;
+                shard.check_tokenizer(&tokenizer)?;
+                (shard.num_blocks() > 0).then_some(shard)
+            }
+            None => None,
+        };
+        let objective = objective_by_name(&config.training.objective).map_err(TrainError::Invalid)?;
+        let gpt = config.gpt_config(tokenizer.vocab_size(), objective.needs_value_head())?;
+        let block_size = train.block_size();
+        if block_size > gpt.n_ctx {
+            return Err(TrainError::Invalid(format!(
+                "{}: blocks of {block_size} tokens do not fit the model's context (model.n_ctx = {}): \
+                 set model.n_ctx = {block_size} or re-run `phf prepare` with a smaller block size",
+                config.data.train.display(),
+                gpt.n_ctx
+            )));
+        }
+        if train.num_blocks() < config.training.batch_size {
+            return Err(TrainError::Invalid(format!(
+                "{}: {} blocks is fewer than one batch (training.batch_size = {})",
+                config.data.train.display(),
+                train.num_blocks(),
+                config.training.batch_size
+            )));
+        }
+        let unigram_entropy = Some(train.header().unigram_entropy_nats);
+        let seed = config.training.seed;
+        tch::manual_seed(seed as i64);
+        let model = Gpt::new(gpt, device);
+        let optimizer = AdamW::new(model.vs.variables(), config.optimizer.adamw());
+        let loader = Loader::new(train, config.training.batch_size, seed)?;
+        let tokens_per_step = (config.training.batch_size * config.training.grad_accum * block_size) as u64;
+        let total_steps = config.training.total_tokens.div_ceil(tokens_per_step).max(1);
+        let schedule = LinearSchedule {
+            peak_lr: config.optimizer.lr,
+            warmup_steps: (config.optimizer.warmup * total_steps as f64).round() as u64,
+            total_steps,
+        };
+        Ok(Run {
+            config: config.clone(),
+            config_toml: config.to_toml(),
+            model,
+            optimizer,
+            objective,
+            loader,
+            valid,
+            schedule,
+            eos: tokenizer.eos_id(),
+            block_size,
+            unigram_entropy,
+        })
+    }
+
+    fn tokens_per_step(&self) -> u64 {
+        let t = &self.config.training;
+        (t.batch_size * t.grad_accum * self.block_size) as u64
+    }
+
+    fn device(&self) -> Device {
+        self.model.device()
+    }
+
+    /// Update number `step` (0-based): grad_accum forward/backward passes, clip, AdamW.
+    fn update(&mut self, step: u64) -> Result<UpdateRow, TrainError> {
+        // Dropout draws from libtorch's global generator: reseeding it from (seed, step) makes every update
+        // reproducible without saving generator state, so a resumed run continues exactly.
+        tch::manual_seed(
+            (self.config.training.seed as i64)
+                .wrapping_mul(1_000_003)
+                .wrapping_add(step as i64),
+        );
+        self.optimizer.zero_grad();
+        let accum = self.config.training.grad_accum;
+        let mut loss_sum = 0.0;
+        let mut components: Vec<(&'static str, f64)> = Vec::new();
+        let mut hash = 0xcbf2_9ce4_8422_2325u64;
+        for _ in 0..accum {
+            let batch = self.loader.next_batch();
+            for &t in &batch.tokens {
+                hash = (hash ^ t as u64).wrapping_mul(0x0100_0000_01b3);
+            }
+            let (tokens, scores) = self.batch_tensors(&batch);
+            let out = self.model.forward(&tokens, true);
+            let input = ObjectiveInput {
+                logits: &out.logits,
+                tokens: &tokens,
+                token_scores: &scores,
+                values: out.values.as_ref(),
+            };
+            let result = self.objective.loss(&input);
+            (&result.loss / accum as f64).backward();
+            loss_sum += result.loss.double_value(&[]);
+            for (i, (name, value)) in result.components.iter().enumerate() {
+                let v = value.double_value(&[]) / accum as f64;
+                match components.get_mut(i) {
+                    Some(c) => c.1 += v,
+                    None => components.push((name, v)),
+                }
+            }
+        }
+        let loss = loss_sum / accum as f64;
+        if !loss.is_finite() {
+            return Err(TrainError::Invalid(format!(
+                "update {}: the loss is {loss}; lower optimizer.lr or check the data's scores",
+                step + 1
+            )));
+        }
+        let grad_norm = self.optimizer.clip_grad_norm(self.config.optimizer.grad_clip);
+        let lr = self.schedule.lr(step);
+        self.optimizer.step(lr);
+        Ok(UpdateRow {
+            loss,
+            components,
+            lr,
+            grad_norm,
+            batch_hash: hash,
+        })
+    }
+
+    fn batch_tensors(&self, batch: &phf_data::Batch) -> (Tensor, Tensor) {
+        let (b, t) = (batch.batch_size as i64, batch.block_size as i64);
+        let tokens = Tensor::from_slice(&batch.tokens).view([b, t]).to(self.device());
+        let scores = Tensor::from_slice(&batch.scores).view([b, t]).to(self.device());
+        (tokens, scores)
+    }
+
+    /// Mean next-token cross-entropy on the validation shard (the first `eval_batches` batches, in order).
+    fn validation_loss(&self) -> Result<f64, TrainError> {
+        let Some(valid) = &self.valid else { return Ok(f64::NAN) };
+        let b = self.config.training.batch_size;
+        let max_batches = match self.config.training.eval_batches {
+            0 => usize::MAX,
+            n => n,
+        };
+        let (mut total, mut count) = (0.0, 0usize);
+        tch::no_grad(|| {
+            for batch in SequentialBatches::new(valid, b).take(max_batches) {
+                let (tokens, scores) = self.batch_tensors(&batch);
+                let out = self.model.forward(&tokens, false);
+                let input = ObjectiveInput {
+                    logits: &out.logits,
+                    tokens: &tokens,
+                    token_scores: &scores,
+                    values: None,
+                };
+                let loss = Mle.loss(&input).loss.to_kind(Kind::Double).double_value(&[]);
+                total += loss * batch.batch_size as f64;
+                count += batch.batch_size;
+            }
+        });
+        Ok(if count > 0 { total / count as f64 } else { f64::NAN })
+    }
+}

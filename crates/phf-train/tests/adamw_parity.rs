@@ -1,0 +1,70 @@
+//! The 5 AdamW steps of `scripts/reference/gpt_parity.py` (torch.optim.AdamW, weight decay on matrices only,
+//! clip_grad_norm_ 1.0) on phf-lm's parity fixture: the losses must match PyTorch's within 1e-4.
+
+use std::path::{Path, PathBuf};
+
+use phf_lm::{Gpt, GptConfig};
+use phf_train::optim::{AdamW, AdamWConfig};
+use phf_train::{Mle, Objective, ObjectiveInput};
+use tch::{Device, Tensor};
+
+fn fixture_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../phf-lm/tests/fixtures/gpt_parity")
+}
+
+#[test]
+fn five_adamw_steps_match_pytorch() {
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture_dir().join("expected.json")).unwrap()).unwrap();
+    let (c, a) = (&meta["config"], &meta["adamw"]);
+    let n = |k: &str| c[k].as_u64().unwrap() as usize;
+    let f = |k: &str| a[k].as_f64().unwrap();
+    let config = GptConfig {
+        vocab_size: n("vocab_size"),
+        n_ctx: n("n_ctx"),
+        n_embd: n("n_embd"),
+        n_layer: n("n_layer"),
+        n_head: n("n_head"),
+        dropout: 0.0,
+        layer_norm_eps: 1e-5,
+        init_std: 0.02,
+        value_head: false,
+    };
+    let model = Gpt::new(config, Device::Cpu);
+    model.load_weights(&fixture_dir().join("weights.safetensors")).unwrap();
+    let tokens = Tensor::read_safetensors(fixture_dir().join("batch.safetensors"))
+        .unwrap()
+        .remove(0)
+        .1;
+    let scores = tokens.zeros_like().to_kind(tch::Kind::Float);
+    let adamw = AdamWConfig {
+        lr: f("lr"),
+        beta1: f("beta1"),
+        beta2: f("beta2"),
+        eps: f("eps"),
+        weight_decay: f("weight_decay"),
+    };
+    let mut opt = AdamW::new(model.vs.variables(), adamw);
+    let expected: Vec<f64> = meta["adamw_losses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    for (step, want) in expected.iter().enumerate() {
+        opt.zero_grad();
+        let out = model.forward(&tokens, true);
+        let input = ObjectiveInput {
+            logits: &out.logits,
+            tokens: &tokens,
+            token_scores: &scores,
+            values: None,
+        };
+        let loss = Mle.loss(&input).loss;
+        let got = loss.double_value(&[]);
+        assert!((got - want).abs() < 1e-4, "step {step}: loss {got}, PyTorch {want}");
+        loss.backward();
+        opt.clip_grad_norm(f("grad_clip"));
+        opt.step(f("lr"));
+    }
+}

@@ -1,0 +1,7 @@
+//! One module per subcommand; each parses its arguments (clap derive) and calls the library crates.
+
+pub mod demo;
+pub mod prepare;
+pub mod sample;
+pub mod tokenizer;
+pub mod train;

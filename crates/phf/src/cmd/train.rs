@@ -1,0 +1,52 @@
+//! `phf train`: a run from a TOML config (`--set section.key=value` overrides), or `--resume` of a run.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use phf_train::checkpoint;
+use phf_train::{train, TrainConfig, TrainOptions};
+
+#[derive(Args)]
+pub struct TrainArgs {
+    /// Run config (TOML: [model], [optimizer], [data], [training]); not needed with --resume.
+    #[arg(long, short)]
+    pub config: Option<PathBuf>,
+    /// Override a config key, e.g. `--set optimizer.lr=3e-4 --set training.device=cuda:0` (repeatable).
+    #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
+    pub overrides: Vec<String>,
+    /// Where checkpoints, log.jsonl and the resolved run.toml go.
+    #[arg(long)]
+    pub run_dir: PathBuf,
+    /// Continue the run in --run-dir from its latest checkpoint, with its saved config (plus any --set).
+    #[arg(long)]
+    pub resume: bool,
+    /// No progress bar or progress lines.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+pub fn run(a: TrainArgs) -> Result<()> {
+    let config = resolve_config(&a)?;
+    let opts = TrainOptions {
+        run_dir: a.run_dir.clone(),
+        resume: a.resume,
+        progress: !a.quiet,
+    };
+    let summary = train(&config, &opts)?;
+    println!("{}", serde_json::to_string_pretty(&summary)?);
+    Ok(())
+}
+
+fn resolve_config(a: &TrainArgs) -> Result<TrainConfig> {
+    match (&a.config, a.resume) {
+        (Some(path), _) => Ok(TrainConfig::load(path, &a.overrides)?),
+        (None, true) => {
+            let saved = a.run_dir.join(checkpoint::RUN_CONFIG_FILE);
+            let text = std::fs::read_to_string(&saved)
+                .with_context(|| format!("--resume: cannot read the run's config {}", saved.display()))?;
+            Ok(TrainConfig::from_toml(&text, &a.overrides, &saved)?)
+        }
+        (None, false) => bail!("give a run config with --config FILE (or --resume an existing --run-dir)"),
+    }
+}

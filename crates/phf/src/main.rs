@@ -1,0 +1,47 @@
+//! `phf`: pretraining language models with human feedback (Korbak et al. 2023, "Pretraining Language Models
+//! with Human Preferences"). Each pipeline stage is a subcommand that reads the previous stage's files.
+
+mod cmd;
+
+use clap::{Parser, Subcommand};
+
+/// Pretrain GPT-2-style language models with human feedback: score a corpus, pack it with per-token scores,
+/// train with MLE or a PHF objective, sample and evaluate.
+///
+/// Pipeline: tokenizer train → prepare → train → sample. `phf demo` runs it end to end on a real corpus.
+#[derive(Parser)]
+#[command(name = "phf", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train or convert a tokenizer (writes tokenizer.json).
+    #[command(subcommand)]
+    Tokenizer(cmd::tokenizer::TokenizerCommand),
+    /// Tokenize and pack documents into fixed-length blocks with per-token scores (train/valid shards).
+    Prepare(cmd::prepare::PrepareArgs),
+    /// Train a model from a TOML config; checkpoints and logs go to the run directory.
+    Train(cmd::train::TrainArgs),
+    /// Sample text from a trained model.
+    Sample(cmd::sample::SampleArgs),
+    /// The main job: fetch a real corpus, train a tokenizer, pack it, train the `small` model, print samples.
+    Demo(cmd::demo::DemoArgs),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Tokenizer(c) => cmd::tokenizer::run(c),
+        Command::Prepare(a) => cmd::prepare::run(a),
+        Command::Train(a) => cmd::train::run(a),
+        Command::Sample(a) => cmd::sample::run(a),
+        Command::Demo(a) => cmd::demo::run(a),
+    };
+    if let Err(err) = result {
+        eprintln!("error: {err:#}");
+        std::process::exit(1);
+    }
+}
