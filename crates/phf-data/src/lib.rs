@@ -33,3 +33,17 @@ pub use reader::{CorpusReader, ReadStats};
 pub use shard::{Provenance, Shard, ShardHeader, TokenDtype};
 pub use shard_writer::{ShardSpec, ShardWriter};
 pub use tokenizer::{Tokenizer, EOS_TOKEN};
+
+#[cfg(test)]
+mod thread_safety {
+    /// The training crates share a tokenizer and shards across threads and move loaders into data workers.
+    #[test]
+    fn shared_types_are_send_and_sync() {
+        fn send_sync<T: Send + Sync>() {}
+        fn send<T: Send>() {}
+        send_sync::<crate::Tokenizer>();
+        send_sync::<crate::Shard>();
+        send::<crate::Loader>();
+        send::<crate::CorpusReader>();
+    }
+}

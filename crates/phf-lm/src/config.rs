@@ -72,10 +72,7 @@ impl GptConfig {
             return Err("model.vocab_size, model.n_ctx and model.n_layer must be positive".into());
         }
         if !(0.0..1.0).contains(&self.dropout) {
-            return Err(format!(
-                "model.dropout ({}) must be in [0, 1)",
-                self.dropout
-            ));
+            return Err(format!("model.dropout ({}) must be in [0, 1)", self.dropout));
         }
         Ok(())
     }
@@ -83,13 +80,8 @@ impl GptConfig {
     /// Number of parameters (tied embedding counted once; value head included when present).
     pub fn num_params(&self) -> usize {
         let d = self.n_embd;
-        let per_layer =
-            2 * 2 * d + (d * 3 * d + 3 * d) + (d * d + d) + (d * 4 * d + 4 * d) + (4 * d * d + d);
-        self.vocab_size * d
-            + self.n_ctx * d
-            + self.n_layer * per_layer
-            + 2 * d
-            + usize::from(self.value_head) * d
+        let per_layer = 2 * 2 * d + (d * 3 * d + 3 * d) + (d * d + d) + (d * 4 * d + 4 * d) + (4 * d * d + d);
+        self.vocab_size * d + self.n_ctx * d + self.n_layer * per_layer + 2 * d + usize::from(self.value_head) * d
     }
 
     /// Forward+backward FLOPs per trained token: 6N + 12·L·d·T (the attention term of the PaLM appendix),
@@ -135,10 +127,7 @@ mod tests {
         let small = GptConfig::preset("small").unwrap().num_params();
         let gpt2 = GptConfig::preset("gpt2").unwrap();
         assert!((800_000..1_200_000).contains(&tiny), "tiny has {tiny}");
-        assert!(
-            (5_000_000..10_000_000).contains(&small),
-            "small has {small}"
-        );
+        assert!((5_000_000..10_000_000).contains(&small), "small has {small}");
         // GPT-2 small is 124,439,808 parameters with 50,257 tokens; two control tokens add 2·768.
         assert_eq!(gpt2.num_params(), 124_439_808 + 2 * 768);
     }

@@ -38,9 +38,7 @@ pub fn probe_cuda() -> &'static CudaProbe {
                 "libtorch_cuda.so could not be loaded".to_string()
             } else {
                 // SAFETY: non-null dlerror result is a valid NUL-terminated string.
-                unsafe { std::ffi::CStr::from_ptr(err) }
-                    .to_string_lossy()
-                    .into_owned()
+                unsafe { std::ffi::CStr::from_ptr(err) }.to_string_lossy().into_owned()
             };
             return CudaProbe {
                 loaded: false,
@@ -49,8 +47,7 @@ pub fn probe_cuda() -> &'static CudaProbe {
             };
         }
         let device_count = tch::Cuda::device_count().max(0) as usize;
-        let reason = (device_count == 0)
-            .then(|| "libtorch_cuda.so loaded but no CUDA device is visible".into());
+        let reason = (device_count == 0).then(|| "libtorch_cuda.so loaded but no CUDA device is visible".into());
         CudaProbe {
             loaded: true,
             device_count,
@@ -71,9 +68,7 @@ pub enum DeviceSpec {
 pub enum DeviceError {
     #[error("unknown device `{0}`: use `cpu`, `cuda` or `cuda:N` (N = GPU index)")]
     Unknown(String),
-    #[error(
-        "device `{spec}` was asked for, but CUDA is unavailable ({reason}); use `--device cpu`"
-    )]
+    #[error("device `{spec}` was asked for, but CUDA is unavailable ({reason}); use `--device cpu`")]
     NoCuda { spec: String, reason: String },
     #[error("device `cuda:{index}` was asked for, but only {count} CUDA device(s) are visible")]
     NoSuchGpu { index: usize, count: usize },

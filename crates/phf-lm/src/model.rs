@@ -82,27 +82,14 @@ impl LayerNorm {
         }
     }
     fn forward(&self, x: &Tensor, eps: f64) -> Tensor {
-        x.layer_norm(
-            [x.size()[x.dim() - 1]],
-            Some(&self.weight),
-            Some(&self.bias),
-            eps,
-            true,
-        )
+        x.layer_norm([x.size()[x.dim() - 1]], Some(&self.weight), Some(&self.bias), eps, true)
     }
 }
 
 impl Conv1D {
     fn new(p: nn::Path, d_in: i64, d_out: i64, std: f64) -> Self {
         Conv1D {
-            weight: p.var(
-                "weight",
-                &[d_in, d_out],
-                nn::Init::Randn {
-                    mean: 0.0,
-                    stdev: std,
-                },
-            ),
+            weight: p.var("weight", &[d_in, d_out], nn::Init::Randn { mean: 0.0, stdev: std }),
             bias: p.zeros("bias", &[d_out]),
         }
     }
@@ -114,9 +101,7 @@ impl Conv1D {
             Precision::Fp32 => self.bias.addmm(&x2, &self.weight),
             Precision::Bf16 => {
                 let k = precision.kind();
-                self.bias
-                    .to_kind(k)
-                    .addmm(&x2.to_kind(k), &self.weight.to_kind(k))
+                self.bias.to_kind(k).addmm(&x2.to_kind(k), &self.weight.to_kind(k))
             }
         };
         shape.push(y.size()[1]);
@@ -133,16 +118,9 @@ impl Gpt {
         let (d, std) = (config.n_embd as i64, config.init_std);
         let proj_std = std / (2.0 * config.n_layer as f64).sqrt();
         let t = root.sub("transformer");
-        let randn = |std| nn::Init::Randn {
-            mean: 0.0,
-            stdev: std,
-        };
-        let wte = t
-            .sub("wte")
-            .var("weight", &[config.vocab_size as i64, d], randn(std));
-        let wpe = t
-            .sub("wpe")
-            .var("weight", &[config.n_ctx as i64, d], randn(std));
+        let randn = |std| nn::Init::Randn { mean: 0.0, stdev: std };
+        let wte = t.sub("wte").var("weight", &[config.vocab_size as i64, d], randn(std));
+        let wpe = t.sub("wpe").var("weight", &[config.n_ctx as i64, d], randn(std));
         let blocks = (0..config.n_layer)
             .map(|i| {
                 let h = t.sub("h").sub(i);
@@ -221,13 +199,7 @@ impl Gpt {
         logits.to_kind(Kind::Float) // (B, T, vocab)
     }
 
-    fn hidden_states(
-        &self,
-        tokens: &Tensor,
-        past: usize,
-        mut cache: Option<&mut KvCache>,
-        train: bool,
-    ) -> Tensor {
+    fn hidden_states(&self, tokens: &Tensor, past: usize, mut cache: Option<&mut KvCache>, train: bool) -> Tensor {
         let (_, t) = tokens.size2().expect("tokens are (B, T)");
         assert!(
             past as i64 + t <= self.config.n_ctx as i64,
@@ -235,8 +207,7 @@ impl Gpt {
             past as i64 + t,
             self.config.n_ctx
         );
-        let positions =
-            Tensor::arange_start(past as i64, past as i64 + t, (Kind::Int64, tokens.device()));
+        let positions = Tensor::arange_start(past as i64, past as i64 + t, (Kind::Int64, tokens.device()));
         let p = self.config.dropout;
         let mut x = (embed(&self.wte, tokens) + embed(&self.wpe, &positions)).dropout(p, train);
         for (layer, block) in self.blocks.iter().enumerate() {
@@ -248,10 +219,9 @@ impl Gpt {
                 train,
             );
             x = x + a;
-            let h = block.c_fc.forward(
-                &block.ln_2.forward(&x, self.config.layer_norm_eps),
-                self.precision,
-            );
+            let h = block
+                .c_fc
+                .forward(&block.ln_2.forward(&x, self.config.layer_norm_eps), self.precision);
             let m = block
                 .mlp_c_proj
                 .forward(&h.gelu("tanh"), self.precision)
@@ -284,16 +254,7 @@ impl Gpt {
         };
         let dropout = if train { self.config.dropout } else { 0.0 };
         let y = if past == 0 {
-            Tensor::scaled_dot_product_attention(
-                &q,
-                &k,
-                &v,
-                None::<Tensor>,
-                dropout,
-                true,
-                None,
-                false,
-            )
+            Tensor::scaled_dot_product_attention(&q, &k, &v, None::<Tensor>, dropout, true, None, false)
         } else {
             // With a cache the new queries sit at positions past..past+T: SDPA's `is_causal` mask is aligned to
             // the top-left corner, so give the bottom-right-aligned mask explicitly.
@@ -301,16 +262,7 @@ impl Gpt {
             let rows = Tensor::arange_start(past, past + t, opts).unsqueeze(1);
             let cols = Tensor::arange(past + t, opts).unsqueeze(0);
             let mask = cols.le_tensor(&rows); // (T, past + T), true = may attend
-            Tensor::scaled_dot_product_attention(
-                &q,
-                &k,
-                &v,
-                Some(mask),
-                dropout,
-                false,
-                None,
-                false,
-            )
+            Tensor::scaled_dot_product_attention(&q, &k, &v, Some(mask), dropout, false, None, false)
         }; // (B, nh, T, hs)
         let y = y.transpose(1, 2).contiguous().view([b, t, d]);
         block

@@ -89,22 +89,13 @@ pub fn generate(
     samples
 }
 
-fn generate_batch(
-    model: &Gpt,
-    prompt: &[i64],
-    eos: i64,
-    b: usize,
-    opts: &SampleOptions,
-) -> Vec<Vec<i64>> {
+fn generate_batch(model: &Gpt, prompt: &[i64], eos: i64, b: usize, opts: &SampleOptions) -> Vec<Vec<i64>> {
     tch::no_grad(|| {
         let device = model.device();
         let room = model.config.n_ctx.saturating_sub(prompt.len());
         let max_new = opts.max_new_tokens.min(room);
         let mut cache = KvCache::new(model.config.n_layer);
-        let input = Tensor::from_slice(prompt)
-            .to(device)
-            .unsqueeze(0)
-            .repeat([b as i64, 1]); // (B, P)
+        let input = Tensor::from_slice(prompt).to(device).unsqueeze(0).repeat([b as i64, 1]); // (B, P)
         let mut logits = model.forward_cached(&input, &mut cache).select(1, -1); // (B, V)
         let banned = Tensor::from_slice(&opts.banned_tokens).to(device);
         let mut finished = Tensor::zeros([b as i64], (Kind::Bool, device));
@@ -117,9 +108,7 @@ fn generate_batch(
             if step + 1 == max_new || bool::try_from(finished.all()).unwrap_or(false) {
                 break;
             }
-            logits = model
-                .forward_cached(&next.unsqueeze(1), &mut cache)
-                .select(1, -1);
+            logits = model.forward_cached(&next.unsqueeze(1), &mut cache).select(1, -1);
         }
         if generated.is_empty() {
             return vec![Vec::new(); b];
@@ -133,23 +122,13 @@ fn generate_batch(
 }
 
 /// Applies bans, temperature, top-k and top-p to `(B, V)` logits and draws one token per row.
-fn pick_next(
-    logits: &Tensor,
-    banned: &Tensor,
-    eos: i64,
-    ban_eos: bool,
-    opts: &SampleOptions,
-) -> Tensor {
+fn pick_next(logits: &Tensor, banned: &Tensor, eos: i64, ban_eos: bool, opts: &SampleOptions) -> Tensor {
     let mut logits = logits.to_kind(Kind::Float);
     if banned.numel() > 0 {
         logits = logits.index_fill(1, banned, f64::NEG_INFINITY);
     }
     if ban_eos {
-        logits = logits.index_fill(
-            1,
-            &Tensor::from_slice(&[eos]).to(logits.device()),
-            f64::NEG_INFINITY,
-        );
+        logits = logits.index_fill(1, &Tensor::from_slice(&[eos]).to(logits.device()), f64::NEG_INFINITY);
     }
     if opts.temperature == 0.0 {
         return logits.argmax(-1, false);
@@ -170,10 +149,7 @@ fn pick_next(
         let drop = drop_sorted.scatter(1, &order, &drop_sorted);
         logits = logits.masked_fill(&drop, f64::NEG_INFINITY);
     }
-    logits
-        .softmax(-1, Kind::Float)
-        .multinomial(1, false)
-        .squeeze_dim(1)
+    logits.softmax(-1, Kind::Float).multinomial(1, false).squeeze_dim(1)
 }
 
 #[cfg(test)]
@@ -196,14 +172,7 @@ mod tests {
             .unsqueeze(0)
             .repeat([256, 1]);
         let o = SampleOptions { top_k: 2, ..opts() };
-        let picks = Vec::<i64>::try_from(pick_next(
-            &logits,
-            &Tensor::from_slice::<i64>(&[]),
-            9,
-            false,
-            &o,
-        ))
-        .unwrap();
+        let picks = Vec::<i64>::try_from(pick_next(&logits, &Tensor::from_slice::<i64>(&[]), 9, false, &o)).unwrap();
         assert!(picks.iter().all(|&t| t == 1 || t == 2), "{picks:?}");
         assert!(picks.contains(&1) && picks.contains(&2));
     }
@@ -214,18 +183,8 @@ mod tests {
         // probabilities 0.5, 0.3, 0.15, 0.05: top_p 0.7 keeps the first two only
         let p = [0.5f32, 0.3, 0.15, 0.05].map(f32::ln);
         let logits = Tensor::from_slice(&p).unsqueeze(0).repeat([512, 1]);
-        let o = SampleOptions {
-            top_p: 0.7,
-            ..opts()
-        };
-        let picks = Vec::<i64>::try_from(pick_next(
-            &logits,
-            &Tensor::from_slice::<i64>(&[]),
-            9,
-            false,
-            &o,
-        ))
-        .unwrap();
+        let o = SampleOptions { top_p: 0.7, ..opts() };
+        let picks = Vec::<i64>::try_from(pick_next(&logits, &Tensor::from_slice::<i64>(&[]), 9, false, &o)).unwrap();
         assert!(picks.iter().all(|&t| t == 0 || t == 1), "{picks:?}");
     }
 

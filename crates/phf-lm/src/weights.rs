@@ -75,8 +75,7 @@ impl Gpt {
     pub fn load_config(dir: &Path) -> Result<GptConfig, WeightsError> {
         let path = dir.join(CONFIG_FILE);
         let text = std::fs::read_to_string(&path).map_err(|e| file_err(&path, e))?;
-        let json: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| file_err(&path, e))?;
+        let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| file_err(&path, e))?;
         let phf = json
             .get("phf")
             .ok_or_else(|| file_err(&path, "no `phf` key: not a model directory written by phf"))?;
@@ -132,8 +131,8 @@ impl Gpt {
                 let Some(src) = old.get(&name) else { continue }; // a new value head stays zero
                 if name == "transformer.wte.weight" && extra > 0 {
                     let mean = src.mean_dim(0, true, Kind::Float); // (1, d)
-                    let rows = mean.repeat([extra as i64, 1])
-                        + Tensor::randn_like(&mean.repeat([extra as i64, 1])) * 0.01;
+                    let rows =
+                        mean.repeat([extra as i64, 1]) + Tensor::randn_like(&mean.repeat([extra as i64, 1])) * 0.01;
                     var.copy_(&Tensor::cat(&[src.shallow_clone(), rows], 0));
                 } else {
                     var.copy_(src);

@@ -24,10 +24,8 @@ fn read(name: &str) -> HashMap<String, Tensor> {
 
 /// The fixture's model, loaded with the reference weights.
 fn reference_model() -> Gpt {
-    let meta: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(fixture_dir().join("expected.json")).unwrap(),
-    )
-    .unwrap();
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture_dir().join("expected.json")).unwrap()).unwrap();
     let c = &meta["config"];
     let n = |k: &str| c[k].as_u64().unwrap() as usize;
     let config = GptConfig {
@@ -42,9 +40,7 @@ fn reference_model() -> Gpt {
         value_head: false,
     };
     let model = Gpt::new(config, Device::Cpu);
-    model
-        .load_weights(&fixture_dir().join("weights.safetensors"))
-        .unwrap();
+    model.load_weights(&fixture_dir().join("weights.safetensors")).unwrap();
     model
 }
 
@@ -100,18 +96,14 @@ fn bf16_compute_stays_close_to_fp32() {
     let bf16 = model.forward(&tokens, false).logits;
     assert_eq!(bf16.kind(), Kind::Float, "logits are returned in fp32");
     let diff = max_abs_diff(&fp32, &bf16);
-    assert!(
-        diff > 0.0 && diff < 0.1,
-        "bf16 logits differ from fp32 by {diff}"
-    );
+    assert!(diff > 0.0 && diff < 0.1, "bf16 logits differ from fp32 by {diff}");
 }
 
 /// A Python with transformers: `$PHF_PYTHON`, or the reference venv `make pyref` creates.
 fn python_with_transformers() -> Option<PathBuf> {
     let candidates = [
         std::env::var_os("PHF_PYTHON").map(PathBuf::from),
-        std::env::var_os("HOME")
-            .map(|h| PathBuf::from(h).join(".cache/phf/pyref-2.11.0/bin/python")),
+        std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/phf/pyref-2.11.0/bin/python")),
     ];
     candidates.into_iter().flatten().find(|p| {
         Command::new(p)
@@ -132,13 +124,8 @@ fn transformers_loads_phf_model_files() {
     model.save(dir.path(), 0).unwrap();
     let tokens = read("batch.safetensors").remove("tokens").unwrap();
     let logits = model.forward(&tokens, false).logits;
-    Tensor::write_safetensors(
-        &[("logits", &logits)],
-        dir.path().join("logits.safetensors"),
-    )
-    .unwrap();
-    let script =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/reference/check_hf_load.py");
+    Tensor::write_safetensors(&[("logits", &logits)], dir.path().join("logits.safetensors")).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/reference/check_hf_load.py");
     let out = Command::new(python)
         .arg(script)
         .arg(dir.path())
@@ -146,12 +133,8 @@ fn transformers_loads_phf_model_files() {
         .arg(dir.path().join("logits.safetensors"))
         .output()
         .unwrap();
-    let text =
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "transformers could not load phf's files:\n{text}"
-    );
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "transformers could not load phf's files:\n{text}");
 }
 
 #[test]
@@ -173,10 +156,7 @@ fn save_and_load_round_trip_and_shape_errors() {
         .load_weights(&dir.path().join("model.safetensors"))
         .unwrap_err();
     let msg = err.to_string();
-    assert!(
-        msg.contains("shape") && msg.contains("model.safetensors"),
-        "{msg}"
-    );
+    assert!(msg.contains("shape") && msg.contains("model.safetensors"), "{msg}");
 }
 
 #[test]
@@ -188,11 +168,7 @@ fn control_token_rows_start_at_the_mean_embedding() {
     let old = model.token_embedding();
     let new = grown.token_embedding();
     let v = model.config.vocab_size as i64;
-    assert_eq!(
-        max_abs_diff(&new.narrow(0, 0, v), old),
-        0.0,
-        "existing rows are kept"
-    );
+    assert_eq!(max_abs_diff(&new.narrow(0, 0, v), old), 0.0, "existing rows are kept");
     let mean = old.mean_dim(0, true, Kind::Float);
     let offset = (new.narrow(0, v, 2) - mean).abs().max().double_value(&[]);
     assert!(

@@ -27,6 +27,9 @@ enum Command {
     Train(cmd::train::TrainArgs),
     /// Sample text from a trained model.
     Sample(cmd::sample::SampleArgs),
+    /// Measure training and sampling throughput (see `make bench` for the side-by-side with PyTorch).
+    #[command(subcommand)]
+    Bench(cmd::bench::BenchCommand),
     /// The main job: fetch a real corpus, train a tokenizer, pack it, train the `small` model, print samples.
     Demo(cmd::demo::DemoArgs),
 }
@@ -39,6 +42,7 @@ fn main() {
         Command::Train(a) => cmd::train::run(a),
         Command::Sample(a) => cmd::sample::run(a),
         Command::Demo(a) => cmd::demo::run(a),
+        Command::Bench(c) => cmd::bench::run(c),
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");

@@ -1,5 +1,6 @@
 //! One module per subcommand; each parses its arguments (clap derive) and calls the library crates.
 
+pub mod bench;
 pub mod demo;
 pub mod prepare;
 pub mod sample;

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
-use phf_data::{CorpusReader, Tokenizer};
+use phf_data::Tokenizer;
 
 #[derive(Subcommand)]
 pub enum TokenizerCommand {
@@ -61,11 +61,10 @@ pub fn train(a: &TrainTokenizerArgs) -> Result<()> {
     Ok(())
 }
 
-/// Trains on every document of `inputs`; a bad record stops training with its file:line.
+/// Trains on every segment of `inputs` (streamed); a bad record stops training with its file:line.
 pub fn train_on(inputs: &[PathBuf], vocab_size: usize) -> Result<Tokenizer> {
-    let texts: Vec<String> = CorpusReader::open(inputs)?
-        .map(|doc| doc.map(|d| d.text()))
-        .collect::<Result<_, _>>()?;
-    eprintln!("training a {vocab_size}-token BPE on {} documents ...", texts.len());
-    Ok(Tokenizer::train_bpe(texts.into_iter(), vocab_size)?)
+    eprintln!("training a {vocab_size}-token byte-level BPE ...");
+    let (tokenizer, stats) = phf_data::train_tokenizer(inputs, vocab_size)?;
+    eprintln!("trained on {} documents ({} skipped) from {} files", stats.documents, stats.skipped, stats.files);
+    Ok(tokenizer)
 }

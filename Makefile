@@ -1,0 +1,49 @@
+# phf — the two commands a fresh machine needs are `make demo` and `make test`; each does any missing setup.
+#
+# libtorch (from the PyPI torch wheel) and cargo's target dir live in a per-user cache outside the repository,
+# so fresh clones and CI reuse them. One build profile serves tests, the demo and benchmarks (see Cargo.toml).
+
+CACHE ?= $(HOME)/.cache/phf
+export LIBTORCH := $(CACHE)/libtorch-2.11.0/torch
+export CARGO_TARGET_DIR ?= $(CACHE)/target
+PHF := $(CARGO_TARGET_DIR)/debug/phf
+PYREF := $(CACHE)/pyref-2.11.0
+PYTHON ?= python3
+
+.PHONY: setup build demo test lint bench pyref fixtures
+
+## setup: install libtorch into the cache (idempotent) and link it as .libtorch for plain `cargo` use
+setup:
+	@scripts/setup-libtorch.sh
+	@ln -sfn "$(CACHE)/libtorch-2.11.0" .libtorch
+
+build: setup
+	cargo build -p phf
+
+## demo: the main job — fetch a real corpus, tokenizer, pack, train the small model, print samples
+demo: build
+	$(PHF) demo
+
+## test: every test of the workspace
+test: setup
+	cargo test --workspace
+
+lint: setup
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+## pyref: a full PyTorch 2.11 + transformers venv for reference fixtures and side-by-side benchmarks (~5 GB)
+pyref:
+	@if [ -x "$(PYREF)/bin/python" ] && "$(PYREF)/bin/python" -c "import torch, transformers" 2>/dev/null; then \
+		echo "reference venv $(PYREF) already installed (nothing to do)"; \
+	else \
+		$(PYTHON) -m venv "$(PYREF)" && "$(PYREF)/bin/pip" install --quiet torch==2.11.0 transformers safetensors numpy; \
+	fi
+
+## fixtures: regenerate the committed PyTorch reference numbers
+fixtures: pyref
+	"$(PYREF)/bin/python" scripts/reference/gpt_parity.py crates/phf-lm/tests/fixtures/gpt_parity
+
+## bench: phf vs PyTorch eager, side by side in one run (training tokens/s, sampling tokens/s, peak memory)
+bench: build pyref
+	scripts/bench/run.sh "$(PHF)" "$(PYREF)/bin/python"

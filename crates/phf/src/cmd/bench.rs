@@ -1,0 +1,134 @@
+//! `phf bench train|sample`: throughput of the training step and of KV-cached sampling on random weights and
+//! tokens, printed as one JSON line. `make bench` runs these beside the same model in PyTorch
+//! (scripts/bench/) and reports the ratios; timings are never asserted in tests.
+
+use std::time::Instant;
+
+use anyhow::{bail, Result};
+use clap::{Args, Subcommand};
+use phf_lm::{generate, DeviceSpec, Gpt, GptConfig, SampleOptions};
+use phf_train::optim::{AdamW, AdamWConfig};
+use phf_train::{Mle, Objective, ObjectiveInput};
+use tch::{Kind, Tensor};
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// Training tokens/s: forward, backward, clipping and AdamW on full blocks.
+    Train(BenchArgs),
+    /// Sampling tokens/s: batched generation with a KV cache (temperature 0.7, top-p 0.9).
+    Sample(BenchArgs),
+}
+
+#[derive(Args)]
+pub struct BenchArgs {
+    /// Model preset: tiny, small or gpt2.
+    #[arg(long, default_value = "small")]
+    pub preset: String,
+    /// Sequences per step (training) or generated together (sampling).
+    #[arg(long, default_value_t = 16)]
+    pub batch_size: usize,
+    /// Timed training steps (after the warm-up).
+    #[arg(long, default_value_t = 20)]
+    pub steps: usize,
+    #[arg(long, default_value_t = 3)]
+    pub warmup: usize,
+    /// Tokens generated per sequence (sampling).
+    #[arg(long, default_value_t = 128)]
+    pub new_tokens: usize,
+    #[arg(long, default_value = "cpu")]
+    pub device: DeviceSpec,
+}
+
+pub fn run(command: BenchCommand) -> Result<()> {
+    match command {
+        BenchCommand::Train(a) => train(&a),
+        BenchCommand::Sample(a) => sample(&a),
+    }
+}
+
+fn model(a: &BenchArgs) -> Result<Gpt> {
+    let Some(config) = GptConfig::preset(&a.preset) else {
+        bail!("unknown preset `{}`; choose one of {:?}", a.preset, phf_lm::config::PRESETS)
+    };
+    tch::manual_seed(0);
+    Ok(Gpt::new(config, a.device.resolve()?))
+}
+
+fn train(a: &BenchArgs) -> Result<()> {
+    let model = model(a)?;
+    let c = &model.config;
+    let (b, t) = (a.batch_size as i64, c.n_ctx as i64);
+    let tokens = Tensor::randint(c.vocab_size as i64, [b, t], (Kind::Int64, model.device()));
+    let scores = Tensor::zeros([b, t], (Kind::Float, model.device()));
+    let mut opt = AdamW::new(model.vs.variables(), AdamWConfig::default());
+    let mut step = || {
+        opt.zero_grad();
+        let out = model.forward(&tokens, true);
+        let input = ObjectiveInput { logits: &out.logits, tokens: &tokens, token_scores: &scores, values: None };
+        let loss = Mle.loss(&input).loss;
+        loss.backward();
+        opt.clip_grad_norm(1.0);
+        opt.step(5e-4);
+        loss
+    };
+    for _ in 0..a.warmup {
+        let _ = step();
+    }
+    synchronize(&model);
+    let start = Instant::now();
+    let mut loss = Tensor::from(0.0);
+    for _ in 0..a.steps {
+        loss = step();
+    }
+    let _ = loss.double_value(&[]);
+    synchronize(&model);
+    let seconds = start.elapsed().as_secs_f64();
+    let tokens_per_s = (a.steps as i64 * b * t) as f64 / seconds;
+    report("train", a, &model, tokens_per_s, seconds, Some(tokens_per_s * c.flops_per_token()));
+    Ok(())
+}
+
+fn sample(a: &BenchArgs) -> Result<()> {
+    let model = model(a)?;
+    let opts = SampleOptions {
+        num_samples: a.batch_size,
+        batch_size: a.batch_size,
+        max_new_tokens: a.new_tokens,
+        // Generate exactly new_tokens per sequence, as the PyTorch side does (no early EOS).
+        min_new_tokens: a.new_tokens,
+        ..SampleOptions::default()
+    };
+    let warm = SampleOptions { max_new_tokens: 8, min_new_tokens: 8, ..opts.clone() };
+    generate(&model, &[0], 0, &warm, |_| {});
+    let start = Instant::now();
+    let samples = generate(&model, &[0], 0, &opts, |_| {});
+    synchronize(&model);
+    let seconds = start.elapsed().as_secs_f64();
+    let generated: usize = samples.iter().map(Vec::len).sum();
+    report("sample", a, &model, generated as f64 / seconds, seconds, None);
+    Ok(())
+}
+
+fn synchronize(model: &Gpt) {
+    if let tch::Device::Cuda(i) = model.device() {
+        tch::Cuda::synchronize(i as i64);
+    }
+}
+
+fn report(kind: &str, a: &BenchArgs, model: &Gpt, tokens_per_s: f64, seconds: f64, flops: Option<f64>) {
+    let row = serde_json::json!({
+        "impl": "phf", "bench": kind, "preset": a.preset, "device": a.device.to_string(),
+        "batch_size": a.batch_size, "tokens_per_s": tokens_per_s, "seconds": seconds,
+        "params": model.config.num_params(), "flops_per_s": flops,
+        "threads": tch::get_num_threads(), "peak_rss_mb": peak_rss_mb(),
+    });
+    println!("{row}");
+}
+
+/// Peak resident memory of this process (VmHWM), in MiB.
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
