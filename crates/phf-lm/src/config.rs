@@ -62,7 +62,7 @@ impl GptConfig {
 
     /// Checks the shape constraints a user could break through a config file.
     pub fn validate(&self) -> Result<(), String> {
-        if self.n_head == 0 || self.n_embd % self.n_head != 0 {
+        if self.n_head == 0 || !self.n_embd.is_multiple_of(self.n_head) {
             return Err(format!(
                 "model.n_embd ({}) must be a multiple of model.n_head ({})",
                 self.n_embd, self.n_head

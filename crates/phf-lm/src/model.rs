@@ -199,6 +199,9 @@ impl Gpt {
         logits.to_kind(Kind::Float) // (B, T, vocab)
     }
 
+    // `x = x + a`, not `x += a`: tch's `+=` is an in-place add, which would overwrite the activations that
+    // LayerNorm saved for the backward pass.
+    #[allow(clippy::assign_op_pattern)]
     fn hidden_states(&self, tokens: &Tensor, past: usize, mut cache: Option<&mut KvCache>, train: bool) -> Tensor {
         let (_, t) = tokens.size2().expect("tokens are (B, T)");
         assert!(

@@ -133,7 +133,7 @@ fn pick_next(logits: &Tensor, banned: &Tensor, eos: i64, ban_eos: bool, opts: &S
     if opts.temperature == 0.0 {
         return logits.argmax(-1, false);
     }
-    logits = logits / opts.temperature;
+    logits = logits.divide_scalar(opts.temperature);
     if opts.top_k > 0 && (opts.top_k as i64) < logits.size()[1] {
         let (top, _) = logits.topk(opts.top_k as i64, -1, true, true);
         let kth = top.select(1, opts.top_k as i64 - 1).unsqueeze(1);

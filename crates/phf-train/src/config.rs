@@ -164,10 +164,16 @@ impl TrainConfig {
         for arg in overrides {
             apply_override(&mut value, arg)?;
         }
-        let config: TrainConfig = value.try_into().map_err(|e: toml::de::Error| ConfigError::File {
-            path: origin.into(),
-            message: e.message().to_string(),
-        })?;
+        let config: TrainConfig = value
+            .clone()
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::File {
+                path: origin.into(),
+                message: match culprit_key(&value) {
+                    Some((key, message)) => format!("config key {key}: {message}"),
+                    None => e.message().to_string(),
+                },
+            })?;
         config.validate()?;
         Ok(config)
     }
@@ -262,6 +268,50 @@ impl DataSection {
     }
 }
 
+/// The `section.key` that makes `value` fail to deserialise, with serde's message: serde names an unknown field
+/// but not its section, and a bad value (`device = "tpu"`) by neither. Each key is tried alone in its section, so
+/// a "missing field" error (another key's absence) does not count.
+fn culprit_key(value: &toml::Value) -> Option<(String, String)> {
+    fn check<T: serde::de::DeserializeOwned>(table: toml::Table) -> Result<(), String> {
+        toml::Value::Table(table)
+            .try_into::<T>()
+            .map(drop)
+            .map_err(|e| e.message().to_string())
+    }
+    for (section, body) in value.as_table()? {
+        let check_section = match section.as_str() {
+            "model" => check::<ModelSection>,
+            "optimizer" => check::<OptimizerSection>,
+            "data" => check::<DataSection>,
+            "training" => check::<TrainingSection>,
+            _ => {
+                return Some((
+                    section.clone(),
+                    "not a section of the run config: use [model], [optimizer], [data] or [training]".into(),
+                ))
+            }
+        };
+        let Some(body) = body.as_table() else {
+            return Some((section.clone(), format!("[{section}] must be a table of keys")));
+        };
+        for (key, v) in body {
+            let alone = toml::Table::from_iter([(key.clone(), v.clone())]);
+            match check_section(alone) {
+                Err(message) if !message.starts_with("missing field") => {
+                    let fix = if message.starts_with("unknown field") {
+                        ": fix the spelling or remove the key"
+                    } else {
+                        ""
+                    };
+                    return Some((format!("{section}.{key}"), format!("{message}{fix}")));
+                }
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
 /// Applies `section.key=value`; the value is parsed as TOML (`5e-4`, `true`, `"cuda:0"`), falling back to a
 /// plain string so `training.device=cuda:0` works unquoted.
 pub fn apply_override(root: &mut toml::Value, arg: &str) -> Result<(), ConfigError> {
@@ -318,7 +368,10 @@ tokenizer = "tok.json"
     #[test]
     fn unknown_keys_are_errors_that_name_the_key() {
         let err = parse(BASE, &["optimizer.learning_rate=1"]).unwrap_err().to_string();
-        assert!(err.contains("learning_rate") && err.contains("run.toml"), "{err}");
+        assert!(
+            err.contains("optimizer.learning_rate") && err.contains("run.toml"),
+            "{err}"
+        );
         let err = parse(&format!("{BASE}\n[extra]\nx = 1\n"), &[])
             .unwrap_err()
             .to_string();
@@ -332,7 +385,7 @@ tokenizer = "tok.json"
         let err = parse(BASE, &["model.preset=huge"]).unwrap_err().to_string();
         assert!(err.contains("model.preset") && err.contains("huge"), "{err}");
         let err = parse(BASE, &["training.device=tpu"]).unwrap_err().to_string();
-        assert!(err.contains("tpu"), "{err}");
+        assert!(err.contains("training.device") && err.contains("tpu"), "{err}");
         let err = parse(BASE, &["nodot"]).unwrap_err().to_string();
         assert!(err.contains("section.key=value"), "{err}");
     }

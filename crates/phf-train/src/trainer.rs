@@ -81,7 +81,7 @@ pub fn train(config: &TrainConfig, opts: &TrainOptions) -> Result<TrainSummary, 
     let mut state = match (&existing, opts.resume) {
         (Some(dir), true) => {
             let state = checkpoint::load(dir, &run.model, &mut run.optimizer)?;
-            run.loader.set_position(state.loader.clone())?;
+            run.loader.set_position(state.loader)?;
             state
         }
         (Some(dir), false) => {

@@ -48,7 +48,11 @@ pub fn run(command: BenchCommand) -> Result<()> {
 
 fn model(a: &BenchArgs) -> Result<Gpt> {
     let Some(config) = GptConfig::preset(&a.preset) else {
-        bail!("unknown preset `{}`; choose one of {:?}", a.preset, phf_lm::config::PRESETS)
+        bail!(
+            "unknown preset `{}`; choose one of {:?}",
+            a.preset,
+            phf_lm::config::PRESETS
+        )
     };
     tch::manual_seed(0);
     Ok(Gpt::new(config, a.device.resolve()?))
@@ -64,7 +68,12 @@ fn train(a: &BenchArgs) -> Result<()> {
     let mut step = || {
         opt.zero_grad();
         let out = model.forward(&tokens, true);
-        let input = ObjectiveInput { logits: &out.logits, tokens: &tokens, token_scores: &scores, values: None };
+        let input = ObjectiveInput {
+            logits: &out.logits,
+            tokens: &tokens,
+            token_scores: &scores,
+            values: None,
+        };
         let loss = Mle.loss(&input).loss;
         loss.backward();
         opt.clip_grad_norm(1.0);
@@ -84,7 +93,14 @@ fn train(a: &BenchArgs) -> Result<()> {
     synchronize(&model);
     let seconds = start.elapsed().as_secs_f64();
     let tokens_per_s = (a.steps as i64 * b * t) as f64 / seconds;
-    report("train", a, &model, tokens_per_s, seconds, Some(tokens_per_s * c.flops_per_token()));
+    report(
+        "train",
+        a,
+        &model,
+        tokens_per_s,
+        seconds,
+        Some(tokens_per_s * c.flops_per_token()),
+    );
     Ok(())
 }
 
@@ -98,7 +114,11 @@ fn sample(a: &BenchArgs) -> Result<()> {
         min_new_tokens: a.new_tokens,
         ..SampleOptions::default()
     };
-    let warm = SampleOptions { max_new_tokens: 8, min_new_tokens: 8, ..opts.clone() };
+    let warm = SampleOptions {
+        max_new_tokens: 8,
+        min_new_tokens: 8,
+        ..opts.clone()
+    };
     generate(&model, &[0], 0, &warm, |_| {});
     let start = Instant::now();
     let samples = generate(&model, &[0], 0, &opts, |_| {});

@@ -22,7 +22,7 @@ pub struct DemoArgs {
     #[arg(long, default_value = "runs/demo")]
     pub work_dir: PathBuf,
     /// Training budget in tokens (the default takes a few minutes on a 2-core CPU).
-    #[arg(long, default_value_t = 1_500_000)]
+    #[arg(long, default_value_t = 400_000)]
     pub tokens: u64,
     #[arg(long, default_value = "cpu")]
     pub device: DeviceSpec,
@@ -116,8 +116,8 @@ fn demo_config(data: &Path, tokenizer: &Path, tokens: u64, device: DeviceSpec) -
 preset = "small"
 
 [optimizer]
-lr = 1e-3
-warmup = 0.02
+lr = 2e-3
+warmup = 0.05
 
 [data]
 train = "{train}"
@@ -127,12 +127,12 @@ tokenizer = "{tokenizer}"
 [training]
 objective = "mle"
 device = "{device}"
-batch_size = 16
+batch_size = 8
 total_tokens = {tokens}
 log_every = 10
-eval_every = 100
+eval_every = 50
 eval_batches = 16
-checkpoint_every = 100
+checkpoint_every = 50
 "#,
         train = data.join("train").display(),
         valid = data.join("valid").display(),

@@ -123,7 +123,8 @@ pub fn resolve_model_dir(path: &Path) -> Result<PathBuf> {
     match checkpoint::latest(path)? {
         Some(dir) => Ok(dir),
         None => bail!(
-            "{} is neither a model directory (no model.safetensors) nor a run with checkpoints",
+            "{} is neither a model directory (no model.safetensors) nor a run with checkpoints: pass the \
+             --run-dir of a `phf train` run, or one of its checkpoints/step-N folders",
             path.display()
         ),
     }

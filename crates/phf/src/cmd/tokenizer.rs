@@ -65,6 +65,9 @@ pub fn train(a: &TrainTokenizerArgs) -> Result<()> {
 pub fn train_on(inputs: &[PathBuf], vocab_size: usize) -> Result<Tokenizer> {
     eprintln!("training a {vocab_size}-token byte-level BPE ...");
     let (tokenizer, stats) = phf_data::train_tokenizer(inputs, vocab_size)?;
-    eprintln!("trained on {} documents ({} skipped) from {} files", stats.documents, stats.skipped, stats.files);
+    eprintln!(
+        "trained on {} documents ({} skipped) from {} files",
+        stats.documents, stats.skipped, stats.files
+    );
     Ok(tokenizer)
 }

@@ -27,6 +27,13 @@ pub struct TrainArgs {
 }
 
 pub fn run(a: TrainArgs) -> Result<()> {
+    if a.resume && checkpoint::latest(&a.run_dir)?.is_none() {
+        bail!(
+            "--resume: {} has no checkpoint to resume from: start the run without --resume (with --config), \
+             or point --run-dir at a run that has saved one",
+            a.run_dir.display()
+        );
+    }
     let config = resolve_config(&a)?;
     let opts = TrainOptions {
         run_dir: a.run_dir.clone(),
