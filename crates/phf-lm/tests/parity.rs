@@ -56,6 +56,7 @@ fn logits_loss_and_gradients_match_pytorch() {
     let expected = read("expected.safetensors");
     let out = model.forward(&tokens, true);
     let diff = max_abs_diff(&out.logits, &expected["logits"]);
+    eprintln!("max |logits - PyTorch| = {diff:.3e}");
     assert!(diff < TOLERANCE, "logits differ by {diff}");
 
     let (b, t, v) = out.logits.size3().unwrap();
@@ -71,6 +72,7 @@ fn logits_loss_and_gradients_match_pytorch() {
             0.0,
         );
     let diff = (loss.double_value(&[]) - expected["loss"].double_value(&[0])).abs();
+    eprintln!("|loss - PyTorch| = {diff:.3e}");
     assert!(diff < TOLERANCE, "loss differs by {diff}");
 
     loss.backward();
@@ -80,11 +82,14 @@ fn logits_loss_and_gradients_match_pytorch() {
         expected.len() - 2,
         "every parameter has a reference gradient"
     );
+    let mut worst = 0f64;
     for (name, var) in vars {
         let reference = &expected[&format!("grad.{name}")];
         let diff = max_abs_diff(&var.grad(), reference);
         assert!(diff < TOLERANCE, "gradient of {name} differs by {diff}");
+        worst = worst.max(diff);
     }
+    eprintln!("max |gradient - PyTorch| over all parameters = {worst:.3e}");
 }
 
 #[test]
