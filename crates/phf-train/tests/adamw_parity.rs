@@ -62,7 +62,10 @@ fn five_adamw_steps_match_pytorch() {
         };
         let loss = Mle.loss(&input).loss;
         let got = loss.double_value(&[]);
-        eprintln!("AdamW step {step}: loss {got:.6}, PyTorch {want:.6}, |diff| {:.3e}", (got - want).abs());
+        eprintln!(
+            "AdamW step {step}: loss {got:.6}, PyTorch {want:.6}, |diff| {:.3e}",
+            (got - want).abs()
+        );
         assert!((got - want).abs() < 1e-4, "step {step}: loss {got}, PyTorch {want}");
         loss.backward();
         opt.clip_grad_norm(f("grad_clip"));
