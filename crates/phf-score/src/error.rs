@@ -10,6 +10,21 @@ pub enum ScoreError {
     #[error("unknown scorer `{0}`: expected `toxicity`, `toxicity:<label>`, `pii` or `cmd:<command>`")]
     UnknownScorer(String),
 
+    /// A scorer the project plans (SPEC §6) but this build does not have yet.
+    #[error(
+        "scorer `{name}` is not implemented in this build ({planned}); available now: `toxicity`, \
+         `toxicity:<label>`, `pii`, or your own command as `cmd:<command>` (see scripts/score/example_scorer.py)"
+    )]
+    NotImplemented { name: String, planned: &'static str },
+
+    /// A scorer returned a different number of scores than texts it was given.
+    #[error("scorer {scorer} returned {got} scores for {expected} texts; a scorer must return one per text")]
+    ScoreCount {
+        scorer: String,
+        expected: usize,
+        got: usize,
+    },
+
     /// A text handed over as bytes is not UTF-8; scorers only see `&str`.
     #[error(
         "text {index} is not valid UTF-8 ({source}); decode it first or replace the invalid bytes \

@@ -21,6 +21,8 @@ enum Command {
     /// Train or convert a tokenizer (writes tokenizer.json).
     #[command(subcommand)]
     Tokenizer(cmd::tokenizer::TokenizerCommand),
+    /// Score every segment of a corpus with a reward function (toxicity, PII, ...).
+    Score(cmd::score::ScoreArgs),
     /// Tokenize and pack documents into fixed-length blocks with per-token scores (train/valid shards).
     Prepare(cmd::prepare::PrepareArgs),
     /// Train a model from a TOML config; checkpoints and logs go to the run directory.
@@ -38,6 +40,7 @@ fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Tokenizer(c) => cmd::tokenizer::run(c),
+        Command::Score(a) => cmd::score::run(a),
         Command::Prepare(a) => cmd::prepare::run(a),
         Command::Train(a) => cmd::train::run(a),
         Command::Sample(a) => cmd::sample::run(a),

@@ -1,6 +1,6 @@
 //! Segmenters: a document becomes segments, each scored on its own (SPEC §2).
 //!
-//! Both segmenters return slices of the input that, joined in order, give the document back byte for byte.
+//! All segmenters return slices of the input that, joined in order, give the document back byte for byte.
 
 mod lines;
 mod sentences;
@@ -10,12 +10,15 @@ pub use sentences::split_sentences;
 
 use serde::{Deserialize, Serialize};
 
-/// How a task cuts documents into segments: sentences for prose, physical lines for code.
+/// How a task cuts documents into segments: sentences for prose, physical lines for code, or the whole
+/// document as one segment (`none`, e.g. for a document-level scorer).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Segmenter {
     Sentences,
     Lines,
+    #[serde(rename = "none")]
+    Whole,
 }
 
 impl Segmenter {
@@ -24,7 +27,26 @@ impl Segmenter {
         match self {
             Segmenter::Sentences => split_sentences(text),
             Segmenter::Lines => split_lines(text),
+            Segmenter::Whole if text.is_empty() => Vec::new(),
+            Segmenter::Whole => vec![text],
         }
+    }
+}
+
+impl Segmenter {
+    /// The name `FromStr` accepts and provenance records.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Segmenter::Sentences => "sentences",
+            Segmenter::Lines => "lines",
+            Segmenter::Whole => "none",
+        }
+    }
+}
+
+impl std::fmt::Display for Segmenter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -34,7 +56,10 @@ impl std::str::FromStr for Segmenter {
         match s {
             "sentences" => Ok(Segmenter::Sentences),
             "lines" => Ok(Segmenter::Lines),
-            other => Err(format!("unknown segmenter `{other}`: expected `sentences` or `lines`")),
+            "none" => Ok(Segmenter::Whole),
+            other => Err(format!(
+                "unknown segmenter `{other}`: expected `sentences`, `lines` or `none`"
+            )),
         }
     }
 }
@@ -53,7 +78,7 @@ mod tests {
             "Mixed\r\nnewlines. Here\rand there.\n",
             "Ünïcödé. 日本語。テスト！ Done",
         ];
-        for seg in [Segmenter::Sentences, Segmenter::Lines] {
+        for seg in [Segmenter::Sentences, Segmenter::Lines, Segmenter::Whole] {
             for doc in docs {
                 assert_eq!(seg.segment(doc).concat(), doc, "{seg:?} on {doc:?}");
                 assert!(seg.segment(doc).iter().all(|s| !s.is_empty()));
@@ -71,6 +96,10 @@ mod tests {
     #[test]
     fn parses_names() {
         assert_eq!("lines".parse::<Segmenter>(), Ok(Segmenter::Lines));
+        for seg in [Segmenter::Sentences, Segmenter::Lines, Segmenter::Whole] {
+            assert_eq!(seg.name().parse::<Segmenter>(), Ok(seg));
+            assert_eq!(serde_json::to_value(seg).unwrap(), seg.name());
+        }
         assert!("words".parse::<Segmenter>().unwrap_err().contains("sentences"));
     }
 }

@@ -5,5 +5,6 @@ pub mod demo;
 pub mod fetch;
 pub mod prepare;
 pub mod sample;
+pub mod score;
 pub mod tokenizer;
 pub mod train;
