@@ -44,6 +44,8 @@ pyref:
 fixtures: pyref
 	"$(PYREF)/bin/python" scripts/reference/gpt_parity.py crates/phf-lm/tests/fixtures/gpt_parity
 
-## bench: phf vs PyTorch eager, side by side in one run (training tokens/s, sampling tokens/s, peak memory)
+## bench: phf vs PyTorch eager, side by side in one run (training tokens/s, sampling tokens/s, peak memory);
+## sampling is also measured on the demo's trained model when runs/demo exists (or MODEL=<run or model dir>)
+MODEL ?= $(if $(wildcard runs/demo/run/checkpoints/latest),runs/demo/run,)
 bench: build pyref
-	scripts/bench/run.sh "$(PHF)" "$(PYREF)/bin/python"
+	scripts/bench/run.sh "$(PHF)" "$(PYREF)/bin/python" $(MODEL)

@@ -4,6 +4,9 @@
 
 use tch::{Kind, Reduction, Tensor};
 
+/// PyTorch's default `ignore_index` for cross-entropy.
+const IGNORE_INDEX: i64 = -100;
+
 /// One batch as an objective sees it.
 pub struct ObjectiveInput<'a> {
     /// `(B, T, V)` next-token logits: position t predicts token t+1.
@@ -17,12 +20,6 @@ pub struct ObjectiveInput<'a> {
 }
 
 impl ObjectiveInput<'_> {
-    /// `(B·(T-1), V)` logits of positions 0..T-2, which predict tokens 1..T-1.
-    pub fn prediction_logits(&self) -> Tensor {
-        let (b, t, v) = self.logits.size3().expect("logits are (B, T, V)");
-        self.logits.narrow(1, 0, t - 1).reshape([b * (t - 1), v])
-    }
-
     /// `(B·(T-1),)` the predicted tokens, 1..T-1.
     pub fn labels(&self) -> Tensor {
         let (_, t) = self.tokens.size2().expect("tokens are (B, T)");
@@ -36,9 +33,22 @@ impl ObjectiveInput<'_> {
     }
 
     /// `(B·(T-1),)` per-token cross-entropy `-log p(label)`.
+    ///
+    /// Computed at all T positions against the next token with the last position's label ignored, then the
+    /// last column dropped: slicing the `(B, T, V)` logits instead would copy them (and their gradient), as
+    /// much memory traffic as the loss itself.
     pub fn token_cross_entropy(&self) -> Tensor {
-        self.prediction_logits()
-            .cross_entropy_loss::<Tensor>(&self.labels(), None, Reduction::None, -100, 0.0)
+        let (b, t, v) = self.logits.size3().expect("logits are (B, T, V)");
+        let ignored = Tensor::full([b, 1], IGNORE_INDEX, (Kind::Int64, self.tokens.device()));
+        let next = Tensor::cat(&[self.tokens.narrow(1, 1, t - 1), ignored], 1); // (B, T)
+        let ce = self.logits.reshape([b * t, v]).cross_entropy_loss::<Tensor>(
+            &next.reshape([-1]),
+            None,
+            Reduction::None,
+            IGNORE_INDEX,
+            0.0,
+        );
+        ce.reshape([b, t]).narrow(1, 0, t - 1).reshape([-1])
     }
 }
 

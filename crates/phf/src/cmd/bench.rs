@@ -37,6 +37,10 @@ pub struct BenchArgs {
     pub new_tokens: usize,
     #[arg(long, default_value = "cpu")]
     pub device: DeviceSpec,
+    /// Sample from a trained model (a run or model directory) instead of random weights: a trained model's
+    /// peaked distributions are what nucleus sampling meets in practice.
+    #[arg(long)]
+    pub model: Option<std::path::PathBuf>,
 }
 
 pub fn run(command: BenchCommand) -> Result<()> {
@@ -47,6 +51,9 @@ pub fn run(command: BenchCommand) -> Result<()> {
 }
 
 fn model(a: &BenchArgs) -> Result<Gpt> {
+    if let Some(dir) = &a.model {
+        return Ok(Gpt::load(&super::sample::resolve_model_dir(dir)?, a.device.resolve()?)?);
+    }
     let Some(config) = GptConfig::preset(&a.preset) else {
         bail!(
             "unknown preset `{}`; choose one of {:?}",
@@ -137,7 +144,7 @@ fn synchronize(model: &Gpt) {
 
 fn report(kind: &str, a: &BenchArgs, model: &Gpt, tokens_per_s: f64, seconds: f64, flops: Option<f64>) {
     let row = serde_json::json!({
-        "impl": "phf", "bench": kind, "preset": a.preset, "device": a.device.to_string(),
+        "impl": "phf", "bench": kind, "preset": a.preset, "model": a.model.as_ref().map(|m| m.display().to_string()), "device": a.device.to_string(),
         "batch_size": a.batch_size, "tokens_per_s": tokens_per_s, "seconds": seconds,
         "params": model.config.num_params(), "flops_per_s": flops,
         "threads": tch::get_num_threads(), "peak_rss_mb": peak_rss_mb(),
