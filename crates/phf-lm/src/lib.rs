@@ -1,6 +1,7 @@
 //! phf-lm: the GPT-2 language model of the paper's experiments on libtorch (through tch), AWR's value head,
 //! KV-cached sampling, and model files that Hugging Face `transformers` can load.
 
+pub mod allocator;
 pub mod config;
 pub mod device;
 pub mod kv_cache;

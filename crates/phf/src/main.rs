@@ -37,6 +37,7 @@ enum Command {
 }
 
 fn main() {
+    phf_lm::allocator::tune_for_training();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Tokenizer(c) => cmd::tokenizer::run(c),
