@@ -71,6 +71,7 @@ pub struct Gpt {
     blocks: Vec<Block>,
     ln_f: LayerNorm,
     value_head: Option<Tensor>,
+    detach_value_input: bool,
     precision: Precision,
 }
 
@@ -146,6 +147,7 @@ impl Gpt {
             blocks,
             ln_f,
             value_head,
+            detach_value_input: false,
             precision: Precision::default_for(device),
         }
     }
@@ -162,6 +164,11 @@ impl Gpt {
         self.precision = precision;
     }
 
+    /// Feed the value head a detached hidden state, so that AWR's value loss trains the head only.
+    pub fn set_detach_value_input(&mut self, detach: bool) {
+        self.detach_value_input = detach;
+    }
+
     /// The token embedding (also the output projection: GPT-2 ties them).
     pub fn token_embedding(&self) -> &Tensor {
         &self.wte
@@ -172,7 +179,12 @@ impl Gpt {
         let hidden = self.hidden_states(tokens, 0, None, train);
         let values = self.value_head.as_ref().map(|w| {
             // V = -sigmoid(h·w) ∈ (-1, 0), matching rewards r = -s ≤ 0 (SPEC §3, AWR)
-            hidden.matmul(w).squeeze_dim(-1).sigmoid().neg() // (B, T)
+            let input = if self.detach_value_input {
+                hidden.detach()
+            } else {
+                hidden.shallow_clone()
+            };
+            input.matmul(w).squeeze_dim(-1).sigmoid().neg() // (B, T)
         });
         ForwardOutput {
             logits: self.lm_head(&hidden),

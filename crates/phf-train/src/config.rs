@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use phf_lm::{DeviceSpec, GptConfig};
 use serde::{Deserialize, Serialize};
 
+use crate::objectives::ObjectiveSection;
 use crate::optim::AdamWConfig;
 
 #[derive(Debug, thiserror::Error)]
@@ -17,6 +18,8 @@ pub enum ConfigError {
     Override { arg: String, message: String },
     #[error("config key {key}: {message}")]
     Invalid { key: String, message: String },
+    #[error("config key {0}")]
+    Objective(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -26,6 +29,8 @@ pub struct TrainConfig {
     #[serde(default)]
     pub optimizer: OptimizerSection,
     pub data: DataSection,
+    #[serde(default)]
+    pub objective: ObjectiveSection,
     #[serde(default)]
     pub training: TrainingSection,
 }
@@ -98,7 +103,6 @@ pub struct DataSection {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TrainingSection {
-    pub objective: String,
     pub device: DeviceSpec,
     pub seed: u64,
     /// Sequences per forward pass.
@@ -123,7 +127,6 @@ pub struct TrainingSection {
 impl Default for TrainingSection {
     fn default() -> Self {
         TrainingSection {
-            objective: "mle".into(),
             device: DeviceSpec::Cpu,
             seed: 42,
             batch_size: 16,
@@ -249,6 +252,7 @@ impl TrainConfig {
                 ),
             );
         }
+        self.objective.build().map_err(ConfigError::Objective)?;
         Ok(())
     }
 }
@@ -284,10 +288,12 @@ fn culprit_key(value: &toml::Value) -> Option<(String, String)> {
             "optimizer" => check::<OptimizerSection>,
             "data" => check::<DataSection>,
             "training" => check::<TrainingSection>,
+            "objective" => check::<ObjectiveSection>,
             _ => {
                 return Some((
                     section.clone(),
-                    "not a section of the run config: use [model], [optimizer], [data] or [training]".into(),
+                    "not a section of the run config: use [model], [optimizer], [data], [objective] or [training]"
+                        .into(),
                 ))
             }
         };

@@ -5,9 +5,11 @@ pub mod checkpoint;
 pub mod config;
 pub mod log;
 pub mod objective;
+pub mod objectives;
 pub mod optim;
 pub mod trainer;
 
 pub use config::TrainConfig;
 pub use objective::{Mle, Objective, ObjectiveInput, ObjectiveOutput};
+pub use objectives::ObjectiveSection;
 pub use trainer::{train, TrainError, TrainOptions, TrainSummary};

@@ -85,16 +85,6 @@ impl Objective for Mle {
     }
 }
 
-/// The objective named in a config.
-pub fn objective_by_name(name: &str) -> Result<Box<dyn Objective>, String> {
-    match name {
-        "mle" | "filtering" | "conditional" => Ok(Box::new(Mle)),
-        other => Err(format!(
-            "unknown objective `{other}`: this build knows `mle`, `filtering` and `conditional` (training.objective)"
-        )),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,11 +104,5 @@ mod tests {
         let out = Mle.loss(&input);
         assert!((out.loss.double_value(&[]) - 4f64.ln()).abs() < 1e-6);
         assert_eq!(Vec::<i64>::try_from(input.labels()).unwrap(), vec![1, 2, 2, 1]);
-    }
-
-    #[test]
-    fn unknown_objective_names_the_key() {
-        let err = objective_by_name("ppo").err().unwrap();
-        assert!(err.contains("training.objective"), "{err}");
     }
 }

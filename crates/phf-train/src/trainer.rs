@@ -12,7 +12,7 @@ use tch::{Device, Kind, Tensor};
 use crate::checkpoint::{self, TrainState};
 use crate::config::TrainConfig;
 use crate::log::RunLog;
-use crate::objective::{objective_by_name, Mle, Objective, ObjectiveInput};
+use crate::objective::{Mle, Objective, ObjectiveInput};
 use crate::optim::{AdamW, LinearSchedule};
 
 #[derive(Debug, thiserror::Error)]
@@ -239,7 +239,10 @@ impl Run {
             }
             None => None,
         };
-        let objective = objective_by_name(&config.training.objective).map_err(TrainError::Invalid)?;
+        let objective = config.objective.build().map_err(TrainError::Invalid)?;
+        if let Some(threshold) = config.objective.token_threshold() {
+            check_threshold_splits(&train, threshold)?;
+        }
         let gpt = config.gpt_config(tokenizer.vocab_size(), objective.needs_value_head())?;
         let block_size = train.block_size();
         if block_size > gpt.n_ctx {
@@ -261,7 +264,8 @@ impl Run {
         let unigram_entropy = Some(train.header().unigram_entropy_nats);
         let seed = config.training.seed;
         tch::manual_seed(seed as i64);
-        let model = Gpt::new(gpt, device);
+        let mut model = Gpt::new(gpt, device);
+        model.set_detach_value_input(config.objective.detach_value_input.unwrap_or(false));
         let optimizer = AdamW::new(model.vs.variables(), config.optimizer.adamw());
         let loader = Loader::new(train, config.training.batch_size, seed)?;
         let tokens_per_step = (config.training.batch_size * config.training.grad_accum * block_size) as u64;
@@ -385,4 +389,33 @@ impl Run {
         });
         Ok(if count > 0 { total / count as f64 } else { f64::NAN })
     }
+}
+
+/// An alignment threshold that makes every token aligned, or none, turns the objective into plain MLE (or
+/// plain unlikelihood): almost certainly a mistake, so it is refused with the scores' quantiles to choose from.
+fn check_threshold_splits(shard: &Shard, threshold: f64) -> Result<(), TrainError> {
+    // a strided sample of up to ~1M token scores is plenty to tell "none" and "all" from "some"
+    let stride = (shard.num_blocks() / 4096).max(1);
+    let mut scores: Vec<f32> = (0..shard.num_blocks())
+        .step_by(stride)
+        .flat_map(|i| shard.block_scores(i).iter().copied())
+        .collect();
+    if scores.is_empty() {
+        return Ok(());
+    }
+    let aligned = scores.iter().filter(|&&s| f64::from(s) <= threshold).count();
+    if aligned > 0 && aligned < scores.len() {
+        return Ok(());
+    }
+    scores.sort_by(f32::total_cmp);
+    let q = |p: f64| scores[((scores.len() - 1) as f64 * p).round() as usize];
+    Err(TrainError::Invalid(format!(
+        "config key objective.threshold = {threshold} marks {} token of {} aligned: token-score quantiles are          q0.05 = {}, q0.5 = {}, q0.95 = {}, max = {}; pick a threshold between them",
+        if aligned == 0 { "no" } else { "every" },
+        shard.path().display(),
+        q(0.05),
+        q(0.5),
+        q(0.95),
+        q(1.0),
+    )))
 }

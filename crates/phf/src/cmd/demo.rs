@@ -126,8 +126,10 @@ train = "{train}"
 valid = "{valid}"
 tokenizer = "{tokenizer}"
 
+[objective]
+name = "mle"
+
 [training]
-objective = "mle"
 device = "{device}"
 batch_size = 8
 total_tokens = {tokens}
