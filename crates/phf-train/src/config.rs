@@ -167,6 +167,11 @@ impl TrainConfig {
         for arg in overrides {
             apply_override(&mut value, arg)?;
         }
+        Self::from_value(value, origin)
+    }
+
+    /// Reads a merged TOML value (already overridden); `origin` names the source in errors.
+    pub fn from_value(value: toml::Value, origin: &Path) -> Result<TrainConfig, ConfigError> {
         let config: TrainConfig = value
             .clone()
             .try_into()

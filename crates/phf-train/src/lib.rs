@@ -7,6 +7,7 @@ pub mod log;
 pub mod objective;
 pub mod objectives;
 pub mod optim;
+pub mod presets;
 pub mod trainer;
 
 pub use config::TrainConfig;

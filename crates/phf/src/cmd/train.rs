@@ -1,17 +1,31 @@
-//! `phf train`: a run from a TOML config (`--set section.key=value` overrides), or `--resume` of a run.
+//! `phf train`: a run from a TOML config or from presets (`--task --objective --scale`), `--set section.key=value`
+//! overrides on top, or `--resume` of a run.
 
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use phf_train::checkpoint;
+use phf_train::presets::Presets;
 use phf_train::{train, TrainConfig, TrainOptions};
 
 #[derive(Args)]
 pub struct TrainArgs {
-    /// Run config (TOML: [model], [optimizer], [data], [training]); not needed with --resume.
-    #[arg(long, short)]
+    /// Run config (TOML: [model], [optimizer], [data], [objective], [training]); not needed with --resume.
+    #[arg(long, short, conflicts_with_all = ["task", "objective", "scale"])]
     pub config: Option<PathBuf>,
+    /// Preset task (configs/tasks/NAME.toml: toxicity, pii, pep8); with --objective and --scale.
+    #[arg(long, requires_all = ["objective", "scale"])]
+    pub task: Option<String>,
+    /// Preset objective (configs/objectives/NAME.toml: mle, filtering, conditional, unlikelihood, rwr, awr).
+    #[arg(long, requires_all = ["task", "scale"])]
+    pub objective: Option<String>,
+    /// Preset scale (configs/scales/NAME.toml: tiny, small, gpt2).
+    #[arg(long, requires_all = ["task", "objective"])]
+    pub scale: Option<String>,
+    /// Folder of the presets.
+    #[arg(long, default_value = "configs")]
+    pub configs: PathBuf,
     /// Override a config key, e.g. `--set optimizer.lr=3e-4 --set training.device=cuda:0` (repeatable).
     #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
     pub overrides: Vec<String>,
@@ -46,6 +60,15 @@ pub fn run(a: TrainArgs) -> Result<()> {
 }
 
 fn resolve_config(a: &TrainArgs) -> Result<TrainConfig> {
+    if let (Some(task), Some(objective), Some(scale)) = (&a.task, &a.objective, &a.scale) {
+        let presets = Presets {
+            root: &a.configs,
+            task,
+            objective,
+            scale,
+        };
+        return Ok(presets.load(&a.overrides)?);
+    }
     match (&a.config, a.resume) {
         (Some(path), _) => Ok(TrainConfig::load(path, &a.overrides)?),
         (None, true) => {
@@ -54,6 +77,9 @@ fn resolve_config(a: &TrainArgs) -> Result<TrainConfig> {
                 .with_context(|| format!("--resume: cannot read the run's config {}", saved.display()))?;
             Ok(TrainConfig::from_toml(&text, &a.overrides, &saved)?)
         }
-        (None, false) => bail!("give a run config with --config FILE (or --resume an existing --run-dir)"),
+        (None, false) => bail!(
+            "give a run config with --config FILE, or presets with --task, --objective and --scale \
+             (or --resume an existing --run-dir)"
+        ),
     }
 }
