@@ -88,7 +88,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
         max_new_tokens: 96,
         ..SampleOptions::default()
     };
-    for (i, text) in super::sample::sample_texts(&model, &tokenizer, "", &opts)?
+    for (i, text) in super::sample::sample_texts(&model, &tokenizer, &[], "", &opts)?
         .iter()
         .enumerate()
     {

@@ -1,6 +1,7 @@
 //! One module per subcommand; each parses its arguments (clap derive) and calls the library crates.
 
 pub mod bench;
+pub mod control;
 pub mod demo;
 pub mod fetch;
 pub mod prepare;

@@ -9,6 +9,8 @@ use phf_data::Tokenizer;
 use phf_lm::{generate, DeviceSpec, Gpt, SampleOptions};
 use phf_train::checkpoint;
 
+use super::control::{BanControl, ControlTokens};
+
 #[derive(Args)]
 pub struct SampleArgs {
     /// A run directory (its latest checkpoint is used) or a checkpoint/model directory.
@@ -41,6 +43,13 @@ pub struct SampleArgs {
     /// Token ids never to generate (comma-separated).
     #[arg(long, value_delimiter = ',')]
     pub ban: Vec<i64>,
+    /// Conditional generation: control tokens after the EOS of the prompt, e.g. `aligned`, or
+    /// `toxicity:aligned,pii:aligned` for a multi-attribute model (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub control: Vec<String>,
+    /// Control tokens the model may not generate: all (toxicity, PII), misaligned (PEP8), none.
+    #[arg(long, value_enum, default_value_t = BanControl::All)]
+    pub ban_control: BanControl,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     #[arg(long, default_value = "cpu")]
@@ -67,6 +76,8 @@ pub fn run(a: SampleArgs) -> Result<()> {
             model.config.vocab_size
         );
     }
+    let control = ControlTokens::of(&tokenizer);
+    let control_ids = control.prompt_ids(&a.control)?;
     let opts = SampleOptions {
         num_samples: a.num_samples,
         batch_size: a.batch_size,
@@ -75,11 +86,11 @@ pub fn run(a: SampleArgs) -> Result<()> {
         temperature: a.temperature,
         top_p: a.top_p,
         top_k: a.top_k,
-        banned_tokens: a.ban.clone(),
+        banned_tokens: a.ban.iter().copied().chain(control.banned(a.ban_control)).collect(),
         seed: a.seed,
     };
     opts.validate().map_err(anyhow::Error::msg)?;
-    let texts = sample_texts(&model, &tokenizer, &a.prompt, &opts)?;
+    let texts = sample_texts(&model, &tokenizer, &control_ids, &a.prompt, &opts)?;
     let mut out = match &a.out {
         Some(p) => Some(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?),
         None => None,
@@ -93,10 +104,17 @@ pub fn run(a: SampleArgs) -> Result<()> {
     Ok(())
 }
 
-/// Samples continuations of `EOS + prompt` and decodes them.
-pub fn sample_texts(model: &Gpt, tokenizer: &Tokenizer, prompt: &str, opts: &SampleOptions) -> Result<Vec<String>> {
+/// Samples continuations of `EOS + control tokens + prompt` and decodes them, control tokens stripped.
+pub fn sample_texts(
+    model: &Gpt,
+    tokenizer: &Tokenizer,
+    control_ids: &[u32],
+    prompt: &str,
+    opts: &SampleOptions,
+) -> Result<Vec<String>> {
     let eos = tokenizer.eos_id();
     let mut ids = vec![eos as i64];
+    ids.extend(control_ids.iter().map(|&t| i64::from(t)));
     ids.extend(tokenizer.encode(prompt).into_iter().map(i64::from));
     if ids.len() >= model.config.n_ctx {
         bail!(
@@ -109,10 +127,8 @@ pub fn sample_texts(model: &Gpt, tokenizer: &Tokenizer, prompt: &str, opts: &Sam
         eprint!("\rsampled {done}/{}", opts.num_samples)
     });
     eprintln!();
-    Ok(samples
-        .iter()
-        .map(|s| tokenizer.decode(&s.iter().map(|&t| t as u32).collect::<Vec<_>>()))
-        .collect())
+    let control = ControlTokens::of(tokenizer);
+    Ok(samples.iter().map(|s| tokenizer.decode(&control.strip(s))).collect())
 }
 
 /// A run directory resolves to its latest checkpoint; a model directory is used as is.
