@@ -133,6 +133,14 @@ pub fn latest(run_dir: &Path) -> Result<Option<PathBuf>, CheckpointError> {
     Ok(Some(dir))
 }
 
+/// The training state saved with a checkpoint (update count, tokens seen, loader position).
+pub fn read_state(dir: &Path) -> Result<TrainState, CheckpointError> {
+    let state_path = dir.join(STATE_FILE);
+    let text = std::fs::read_to_string(&state_path).map_err(|e| io_err(&state_path, e))?;
+    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| io_err(&state_path, e))?;
+    serde_json::from_value(json["train"].clone()).map_err(|e| io_err(&state_path, format!("key `train`: {e}")))
+}
+
 /// Restores weights and optimizer state from `dir` into an already-built model and optimizer.
 pub fn load(dir: &Path, model: &Gpt, optimizer: &mut AdamW) -> Result<TrainState, CheckpointError> {
     model.load_weights(&dir.join(phf_lm::weights::WEIGHTS_FILE))?;

@@ -122,6 +122,9 @@ pub struct TrainingSection {
     pub max_steps: u64,
     /// Checkpoints kept on disk, newest first (0 = all).
     pub keep_checkpoints: usize,
+    /// Finetuning regime: start from this MLE checkpoint (or run directory); `total_tokens` is then the budget
+    /// shared with its pretraining, and the tokens it saw are skipped.
+    pub init_from: Option<PathBuf>,
 }
 
 impl Default for TrainingSection {
@@ -138,6 +141,7 @@ impl Default for TrainingSection {
             checkpoint_every: 200,
             max_steps: 0,
             keep_checkpoints: 2,
+            init_from: None,
         }
     }
 }
@@ -155,6 +159,9 @@ impl TrainConfig {
             message: e.to_string(),
         })?;
         config.data.resolve_relative(&base);
+        if let Some(p) = config.training.init_from.as_mut().filter(|p| p.is_relative()) {
+            *p = base.join(&*p);
+        }
         Ok(config)
     }
 

@@ -3,6 +3,7 @@
 
 pub mod checkpoint;
 pub mod config;
+pub mod finetune;
 pub mod log;
 pub mod objective;
 pub mod objectives;

@@ -11,6 +11,7 @@ use tch::{Device, Kind, Tensor};
 
 use crate::checkpoint::{self, TrainState};
 use crate::config::TrainConfig;
+use crate::finetune::init_from;
 use crate::log::RunLog;
 use crate::objective::{Mle, Objective, ObjectiveInput};
 use crate::optim::{AdamW, LinearSchedule};
@@ -68,6 +69,8 @@ struct Run {
     eos: u32,
     block_size: usize,
     unigram_entropy: Option<f64>,
+    /// Tokens the initial checkpoint saw (finetuning regime), counted in `tokens_seen`.
+    initial_tokens: u64,
 }
 
 pub fn train(config: &TrainConfig, opts: &TrainOptions) -> Result<TrainSummary, TrainError> {
@@ -99,7 +102,7 @@ pub fn train(config: &TrainConfig, opts: &TrainOptions) -> Result<TrainSummary, 
         }
         (None, false) => TrainState {
             step: 0,
-            tokens_seen: 0,
+            tokens_seen: run.initial_tokens,
             loader: run.loader.position(),
             elapsed_s: 0.0,
         },
@@ -264,12 +267,32 @@ impl Run {
         let unigram_entropy = Some(train.header().unigram_entropy_nats);
         let seed = config.training.seed;
         tch::manual_seed(seed as i64);
-        let mut model = Gpt::new(gpt, device);
+        let (mut model, initial_tokens) = match &config.training.init_from {
+            Some(path) => {
+                let start = init_from(path, &gpt, &tokenizer, device)?;
+                (start.model, start.tokens_seen)
+            }
+            None => (Gpt::new(gpt, device), 0),
+        };
         model.set_detach_value_input(config.objective.detach_value_input.unwrap_or(false));
         let optimizer = AdamW::new(model.vs.variables(), config.optimizer.adamw());
-        let loader = Loader::new(train, config.training.batch_size, seed)?;
+        let mut loader = Loader::new(train, config.training.batch_size, seed)?;
+        // finetuning continues the data stream where the checkpoint left it (SPEC §4)
+        loader.skip_blocks(initial_tokens / block_size as u64);
         let tokens_per_step = (config.training.batch_size * config.training.grad_accum * block_size) as u64;
-        let total_steps = config.training.total_tokens.div_ceil(tokens_per_step).max(1);
+        let remaining = config
+            .training
+            .total_tokens
+            .checked_sub(initial_tokens)
+            .filter(|&r| r > 0)
+            .ok_or_else(|| {
+                TrainError::Invalid(format!(
+                    "training.total_tokens = {} is the budget shared with the checkpoint of training.init_from, which \
+                 already saw {initial_tokens} tokens: raise it",
+                    config.training.total_tokens
+                ))
+            })?;
+        let total_steps = remaining.div_ceil(tokens_per_step).max(1);
         let schedule = LinearSchedule {
             peak_lr: config.optimizer.lr,
             warmup_steps: (config.optimizer.warmup * total_steps as f64).round() as u64,
@@ -287,6 +310,7 @@ impl Run {
             eos: tokenizer.eos_id(),
             block_size,
             unigram_entropy,
+            initial_tokens,
         })
     }
 
