@@ -51,26 +51,29 @@ pub enum DataError {
 
     /// A score that is NaN, infinite or null.
     #[error(
-        "{}:{line}: scores[{index}] is {value}, not a finite number: re-run the scorer on this \
+        "{}:{line}: {key}[{index}] is {value}, not a finite number: re-run the scorer on this \
          document or drop it",
         path.display()
     )]
     NonFiniteScore {
         path: PathBuf,
         line: u64,
+        /// `scores`, or `scores_<attribute>` for a further attribute.
+        key: String,
         index: usize,
         value: String,
     },
 
     /// A negative score: SPEC §1 scores are misalignment scores, `s >= 0`.
     #[error(
-        "{}:{line}: scores[{index}] = {value} is negative: phf scores are misalignment scores \
+        "{}:{line}: {key}[{index}] = {value} is negative: phf scores are misalignment scores \
          (>= 0, higher is worse); if your scores are rewards, negate them",
         path.display()
     )]
     NegativeScore {
         path: PathBuf,
         line: u64,
+        key: String,
         index: usize,
         value: f64,
     },

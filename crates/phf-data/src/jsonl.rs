@@ -5,13 +5,20 @@
 //! recomputed from `texts`/`scores` and otherwise ignored, as are unknown keys; a string `source` is kept. A line
 //! may instead hold raw text, `{"text": "...", "score": 0.0}` (score optional, default 0), which becomes one
 //! segment. Scores must be finite and `>= 0` (SPEC §1: misalignment scores).
+//!
+//! Multi-attribute corpora add one list per further attribute, `scores_<name>` (e.g. `scores_pii`), with one score
+//! per segment and the same checks; they land in [`Document::attribute_scores`] under `<name>`.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde_json::{Map, Value};
 
 use crate::document::Document;
 use crate::error::{DataError, Result};
+
+/// The key prefix of a further attribute's scores: `scores_pii` holds attribute `pii`.
+pub const ATTRIBUTE_SCORES_PREFIX: &str = "scores_";
 
 /// Parses one JSONL line; `None` for a blank line.
 pub fn parse_record(path: &Path, line: u64, text: &str) -> Result<Option<Document>> {
@@ -84,10 +91,30 @@ pub fn parse_record(path: &Path, line: u64, text: &str) -> Result<Option<Documen
             scores: raw_scores.len(),
         });
     }
-    let scores = checked_scores(path, line, &raw_scores, had_non_finite)?;
+    let scores = checked_scores(path, line, "scores", &raw_scores, had_non_finite)?;
+    let mut attribute_scores = BTreeMap::new();
+    for (key, value) in obj.iter().filter(|(k, _)| k.starts_with(ATTRIBUTE_SCORES_PREFIX)) {
+        let name = &key[ATTRIBUTE_SCORES_PREFIX.len()..];
+        let Value::Array(raw) = value else {
+            return Err(schema(format!(
+                "`{key}` is {}, expected a list of numbers",
+                kind(value)
+            )));
+        };
+        if raw.len() != texts.len() {
+            return Err(schema(format!(
+                "`texts` has {} segments but `{key}` has {} values: every segment needs exactly one score",
+                texts.len(),
+                raw.len()
+            )));
+        }
+        let checked = checked_scores(path, line, key, raw, had_non_finite)?;
+        attribute_scores.insert(name.to_string(), checked);
+    }
     Ok(Some(Document {
         texts,
         scores,
+        attribute_scores,
         source: Some(source_of(&obj).unwrap_or_else(|| format!("{}:{line}", path.display()))),
     }))
 }
@@ -111,13 +138,14 @@ fn string_list(value: &Value, key: &str) -> std::result::Result<Vec<String>, Str
 }
 
 /// Scores must be finite and `>= 0` (SPEC §1: misalignment scores).
-fn checked_scores(path: &Path, line: u64, raw: &[Value], had_non_finite: bool) -> Result<Vec<f32>> {
+fn checked_scores(path: &Path, line: u64, key: &str, raw: &[Value], had_non_finite: bool) -> Result<Vec<f32>> {
     raw.iter()
         .enumerate()
         .map(|(index, value)| {
             let non_finite = |value: String| DataError::NonFiniteScore {
                 path: path.to_path_buf(),
                 line,
+                key: key.to_string(),
                 index,
                 value,
             };
@@ -129,7 +157,7 @@ fn checked_scores(path: &Path, line: u64, raw: &[Value], had_non_finite: bool) -
                     return Err(DataError::Schema {
                         path: path.to_path_buf(),
                         line,
-                        msg: format!("`scores[{index}]` is {}, expected a number", kind(other)),
+                        msg: format!("`{key}[{index}]` is {}, expected a number", kind(other)),
                     })
                 }
             };
@@ -141,6 +169,7 @@ fn checked_scores(path: &Path, line: u64, raw: &[Value], had_non_finite: bool) -
                 return Err(DataError::NegativeScore {
                     path: path.to_path_buf(),
                     line,
+                    key: key.to_string(),
                     index,
                     value: x,
                 });

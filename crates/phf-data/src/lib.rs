@@ -2,7 +2,8 @@
 //!
 //! This crate is the `prepare` stage of DESIGN.md and the data side of `train`:
 //! [`CorpusReader`] streams scored [`Document`]s from JSONL/text/mail inputs, [`Packer`] turns them into
-//! fixed-length blocks of token ids with per-token scores (SPEC §2), [`ShardWriter`] stores the blocks and
+//! fixed-length blocks of token ids with per-token scores (SPEC §2), [`Transformer`] applies the objective-specific
+//! transform (filtering, conditional control tokens; SPEC §3), [`ShardWriter`] stores the blocks and
 //! [`prepare()`] runs the whole stage; [`Loader`] then serves shuffled, resumable, data-parallel batches.
 //! No tensor library is involved: batches are plain `Vec`s.
 
@@ -18,7 +19,9 @@ pub mod prepare;
 pub mod reader;
 pub mod shard;
 pub mod shard_writer;
+pub mod threshold;
 pub mod tokenizer;
+pub mod transform;
 
 #[cfg(test)]
 pub(crate) mod testutil;
@@ -28,11 +31,13 @@ pub use error::{DataError, Result};
 pub use inputs::{resolve_inputs, InputFile, InputFormat};
 pub use loader::{Batch, Loader, LoaderPosition, SequentialBatches};
 pub use pack::{pack_all, Block, Packer};
-pub use prepare::{prepare, train_tokenizer, PrepareOptions, PrepareReport, SplitReport};
+pub use prepare::{prepare, prepare_with_transform, train_tokenizer, PrepareOptions, PrepareReport, SplitReport};
 pub use reader::{CorpusReader, ReadStats};
 pub use shard::{Provenance, Shard, ShardHeader, TokenDtype};
 pub use shard_writer::{ShardSpec, ShardWriter};
+pub use threshold::Threshold;
 pub use tokenizer::{Tokenizer, EOS_TOKEN};
+pub use transform::{AttributeSpec, TransformKind, TransformOptions, TransformRecord, Transformer};
 
 #[cfg(test)]
 mod thread_safety {

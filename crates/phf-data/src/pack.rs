@@ -134,6 +134,7 @@ mod tests {
         Document {
             texts: texts.iter().map(|t| t.to_string()).collect(),
             scores: scores.to_vec(),
+            attribute_scores: Default::default(),
             source: None,
         }
     }

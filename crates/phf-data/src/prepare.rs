@@ -3,6 +3,11 @@
 //! Documents are streamed, assigned to a split by a hash of `(seed, document index)` (so the split is fixed by the
 //! seed and does not depend on batch sizes or thread counts), tokenized segment by segment in parallel, packed as
 //! SPEC §2 says, and written to shards. The output directory appears whole or not at all.
+//!
+//! [`prepare_with_transform`] also applies an objective-specific transform ([`crate::transform`]): filtering or
+//! conditional control tokens. Its thresholds may be quantiles of the corpus' scores, so it first reads the input
+//! once to collect them ([`ScoreScan`]); the split assignment is the same as without a transform, so a filtering run
+//! holds out a subset of the documents an MLE run holds out, and the transform applies to both splits.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -18,11 +23,14 @@ use crate::pack::Packer;
 use crate::reader::{CorpusReader, ReadStats};
 use crate::shard::{Provenance, ShardHeader};
 use crate::shard_writer::{ShardSpec, ShardWriter};
+use crate::threshold::ScoreScan;
 use crate::tokenizer::Tokenizer;
+use crate::transform::{TransformCounts, TransformKind, TransformOptions, TransformRecord, Transformer};
 
 /// The report written to `<out_dir>/prepare.json`; its presence marks a complete `prepare` output.
 pub const REPORT_FILE: &str = "prepare.json";
-/// The tokenizer used, copied beside the shards so the output folder is self-contained.
+/// The tokenizer used, copied beside the shards so the output folder is self-contained; with conditional training's
+/// control tokens added, so its hash is the shards' `tokenizer_hash`.
 pub const TOKENIZER_FILE: &str = "tokenizer.json";
 /// Documents tokenized together; large enough to keep every core busy, small enough to stream.
 const CHUNK_DOCUMENTS: usize = 512;
@@ -94,6 +102,8 @@ pub struct PrepareReport {
     pub skipped_by_reason: BTreeMap<String, u64>,
     pub train: SplitReport,
     pub valid: SplitReport,
+    /// The transform with its resolved numbers; counts over both splits (each shard header has its own).
+    pub transform: TransformRecord,
     pub seconds: f64,
 }
 
@@ -101,6 +111,7 @@ pub struct PrepareReport {
 struct Split<'t> {
     packer: Packer<'t>,
     writer: ShardWriter,
+    counts: TransformCounts,
 }
 
 impl Split<'_> {
@@ -120,20 +131,46 @@ pub fn prepare(
     opts: &PrepareOptions,
     out_dir: &Path,
 ) -> Result<PrepareReport> {
+    prepare_with_transform(inputs, tokenizer, opts, &TransformOptions::default(), out_dir)
+}
+
+/// [`prepare()`] with an objective-specific transform (SPEC §3). For conditional training the control tokens are
+/// added to a copy of `tokenizer`; that extended tokenizer is the one written to `out_dir/tokenizer.json` and whose
+/// hash the shards record. The drop decisions are seeded by `opts.seed`.
+pub fn prepare_with_transform(
+    inputs: &[PathBuf],
+    tokenizer: &Tokenizer,
+    opts: &PrepareOptions,
+    transform: &TransformOptions,
+    out_dir: &Path,
+) -> Result<PrepareReport> {
     if !(0.0..1.0).contains(&opts.valid_fraction) {
         return Err(DataError::Config(format!(
             "valid_fraction {} must be in [0, 1)",
             opts.valid_fraction
         )));
     }
+    transform.validate()?;
     let started = Instant::now();
-    let mut reader = CorpusReader::open(inputs)?;
+    let required: Vec<String> = transform.score_fields().into_iter().flatten().collect();
+    let mut tokenizer = tokenizer.clone();
+    let transformer = if transform.kind == TransformKind::Plain {
+        Transformer::plain()
+    } else {
+        // First pass: the scores the thresholds are resolved against (see `crate::threshold`).
+        let reader = CorpusReader::open(inputs)?.require_attributes(&required);
+        let scan = ScoreScan::collect(reader, &transform.score_fields())?;
+        Transformer::new(transform, opts.seed, &scan, &mut tokenizer)?
+    };
+    let tokenizer = &tokenizer;
+    let mut reader = CorpusReader::open(inputs)?.require_attributes(&required);
     let staging = StagingDir::create(out_dir)?;
     let spec = ShardSpec::new(tokenizer, opts.block_size);
     let make_split = |name: &str| -> Result<Split<'_>> {
         Ok(Split {
             packer: Packer::new(tokenizer, opts.block_size)?,
             writer: ShardWriter::create(&staging.path().join(name), spec.clone())?,
+            counts: transformer.counts(),
         })
     };
     let mut train = make_split("train")?;
@@ -159,8 +196,10 @@ pub fn prepare(
             } else {
                 &mut train
             };
-            split.packer.push_encoded(&ids, &doc.scores);
-            split.drain()?;
+            if let Some(ids) = transformer.apply(index, doc, ids, &mut split.counts)? {
+                split.packer.push_encoded(&ids, &doc.scores);
+                split.drain()?;
+            }
             index += 1;
         }
         progress.update(
@@ -171,8 +210,15 @@ pub fn prepare(
 
     let stats = reader.stats().clone();
     let inputs_str: Vec<String> = inputs.iter().map(|p| p.display().to_string()).collect();
-    let finish = |split: Split<'_>, name: &str| -> Result<SplitReport> {
-        let Split { packer, mut writer } = split;
+    let mut total_counts = transformer.counts();
+    let mut finish = |split: Split<'_>, name: &str| -> Result<SplitReport> {
+        let Split {
+            packer,
+            mut writer,
+            counts,
+        } = split;
+        writer.set_transform(transformer.record(&counts));
+        total_counts.add(&counts);
         let documents = packer.documents();
         let (blocks, dropped) = packer.finish();
         for (tokens, scores) in &blocks {
@@ -202,6 +248,7 @@ pub fn prepare(
         skipped_by_reason: stats.skipped_by_reason,
         train,
         valid,
+        transform: transformer.record(&total_counts),
         seconds: started.elapsed().as_secs_f64(),
     };
     tokenizer.save(&staging.path().join(TOKENIZER_FILE))?;
@@ -221,7 +268,7 @@ pub fn is_valid(seed: u64, index: u64, valid_fraction: f64) -> bool {
 }
 
 /// Steele et al.'s SplitMix64 finaliser: a fixed, platform-independent 64-bit mix.
-fn splitmix64(x: u64) -> u64 {
+pub(crate) fn splitmix64(x: u64) -> u64 {
     let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
@@ -302,3 +349,7 @@ impl Progress {
 #[cfg(test)]
 #[path = "prepare_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "prepare_transform_tests.rs"]
+mod transform_tests;

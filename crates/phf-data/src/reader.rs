@@ -47,6 +47,8 @@ pub struct CorpusReader {
     next_file: usize,
     current: Option<JsonlFile>,
     stats: ReadStats,
+    /// Attributes every document must have `scores_<name>` for (see [`CorpusReader::require_attributes`]).
+    required_attributes: Vec<String>,
 }
 
 /// The JSONL file being read.
@@ -70,7 +72,15 @@ impl CorpusReader {
             next_file: 0,
             current: None,
             stats: ReadStats::default(),
+            required_attributes: Vec::new(),
         }
+    }
+
+    /// Makes a document without `scores_<name>` for one of `names` an error naming its `file:line` (multi-attribute
+    /// conditioning, [`crate::transform`]).
+    pub fn require_attributes(mut self, names: &[String]) -> Self {
+        self.required_attributes = names.to_vec();
+        self
     }
 
     /// The files this reader will read.
@@ -111,7 +121,19 @@ impl CorpusReader {
             match parse_record(&file.path, file.line, line) {
                 Ok(None) => continue,
                 Ok(Some(doc)) if doc.is_empty() => self.stats.skip("empty"),
-                Ok(Some(doc)) => return Some(Ok(doc)),
+                Ok(Some(doc)) => {
+                    if let Some(name) = missing_attribute(&self.required_attributes, &doc) {
+                        return Some(Err(DataError::Schema {
+                            path: file.path.clone(),
+                            line: file.line,
+                            msg: format!(
+                                "missing `scores_{name}`: attribute `{name}` needs one score per segment in every \
+                                 record (score the corpus for it, or drop it from --attributes)"
+                            ),
+                        }));
+                    }
+                    return Some(Ok(doc));
+                }
                 Err(e) => return Some(Err(e)),
             }
         }
@@ -170,9 +192,19 @@ impl Iterator for CorpusReader {
             }
             let input = self.files.get(self.next_file)?.clone();
             self.next_file += 1;
+            let input_path = input.path.clone();
             match self.open_next(input) {
                 Ok(Some(doc)) if doc.is_empty() => self.stats.skip("empty"),
                 Ok(Some(doc)) => {
+                    if let Some(name) = missing_attribute(&self.required_attributes, &doc) {
+                        return Some(Err(DataError::Input {
+                            path: input_path,
+                            msg: format!(
+                                "has no `scores_{name}`: attribute `{name}` needs JSONL input in the reference \
+                                 schema with a `scores_{name}` list"
+                            ),
+                        }));
+                    }
                     self.stats.documents += 1;
                     return Some(Ok(doc));
                 }
@@ -181,6 +213,14 @@ impl Iterator for CorpusReader {
             }
         }
     }
+}
+
+/// The first of `required` attributes that `doc` has no scores for.
+fn missing_attribute<'a>(required: &'a [String], doc: &Document) -> Option<&'a str> {
+    required
+        .iter()
+        .find(|name| !doc.attribute_scores.contains_key(name.as_str()))
+        .map(String::as_str)
 }
 
 /// Decodes a whole file as UTF-8, reporting the line and column of the first bad byte.

@@ -172,3 +172,28 @@ fn null_out_non_finite_leaves_strings_alone() {
         r#"{"texts": ["NaN \"Infinity\""], "scores": [null, null, null]}"#
     );
 }
+
+#[test]
+fn attribute_scores_are_read_and_can_be_required() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let content = r#"{"texts": ["a", "b"], "scores": [0, 1], "scores_pii": [0.5, 0]}
+{"texts": ["c"], "scores": [0]}
+"#;
+    let path = write(dir.path(), "c.jsonl", content.as_bytes());
+    let (docs, _) = read_all(std::slice::from_ref(&path)).expect("read");
+    assert_eq!(docs[0].scores_of(Some("pii")), Some(&[0.5, 0.0][..]));
+    assert_eq!(docs[1].scores_of(Some("pii")), None);
+    let text = write(dir.path(), "t.txt", b"plain text");
+    for (input, expected) in [
+        (path, "c.jsonl:2: missing `scores_pii`"),
+        (text, "t.txt: has no `scores_pii`"),
+    ] {
+        let err = CorpusReader::open(&[input])
+            .expect("open")
+            .require_attributes(&["pii".to_string()])
+            .collect::<Result<Vec<_>>>()
+            .expect_err("required")
+            .to_string();
+        assert!(err.contains(expected), "{err}");
+    }
+}

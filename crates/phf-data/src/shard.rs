@@ -1,6 +1,7 @@
 //! On-disk shards of packed blocks (SPEC §2): a directory with
 //!
-//! - `header.json`: format version, tokenizer hash, sizes, counts, token dtype, unigram entropy, provenance;
+//! - `header.json`: format version, tokenizer hash, sizes, counts, token dtype, unigram entropy, provenance and the
+//!   objective-specific transform (SPEC §3) with its control tokens;
 //! - `tokens.bin`: `num_blocks × block_size` token ids, little-endian `u16` when the vocabulary fits (≤ 65,536
 //!   ids, e.g. GPT-2's 50,257 + 2 control tokens), else `u32`;
 //! - `scores.bin`: one little-endian `f32` score per token.
@@ -16,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{DataError, Result};
 use crate::tokenizer::Tokenizer;
+use crate::transform::TransformRecord;
 
 /// Bump when the layout changes; [`Shard::open`] refuses other versions.
 pub const FORMAT_VERSION: u32 = 1;
@@ -90,6 +92,10 @@ pub struct ShardHeader {
     /// token frequencies, a baseline the training code compares validation loss with.
     pub unigram_entropy_nats: f64,
     pub provenance: Provenance,
+    /// The objective-specific transform (SPEC §3) with its resolved thresholds, control tokens and counts for this
+    /// shard; `plain` for shards written before transforms existed.
+    #[serde(default)]
+    pub transform: TransformRecord,
 }
 
 /// A memory-mapped, validated shard.
@@ -218,8 +224,9 @@ impl Shard {
         &all[i * t..(i + 1) * t]
     }
 
-    /// Errors unless the shard was tokenized by `tokenizer`. Check before adding conditional-training control
-    /// tokens (SPEC §3), which change the hash.
+    /// Errors unless the shard was tokenized by `tokenizer`. For a conditional shard that is the tokenizer *with*
+    /// its control tokens (SPEC §3): the `tokenizer.json` that `prepare` writes beside the shards, or the original
+    /// one after [`Tokenizer::add_special_tokens`] with the header's control tokens in order.
     pub fn check_tokenizer(&self, tokenizer: &Tokenizer) -> Result<()> {
         let run_hash = tokenizer.hash();
         if run_hash != self.header.tokenizer_hash {

@@ -11,6 +11,7 @@ use crate::shard::{
     Provenance, ShardHeader, TokenDtype, FORMAT_NAME, FORMAT_VERSION, HEADER_FILE, SCORES_FILE, TOKENS_FILE,
 };
 use crate::tokenizer::Tokenizer;
+use crate::transform::TransformRecord;
 
 /// What a shard's token ids mean: fixed when the writer is created.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,6 +44,7 @@ pub struct ShardWriter {
     num_blocks: u64,
     /// Occurrences of each token id, for the unigram entropy.
     counts: Vec<u64>,
+    transform: TransformRecord,
 }
 
 impl ShardWriter {
@@ -68,7 +70,13 @@ impl ShardWriter {
             counts: vec![0; spec.vocab_size],
             spec,
             num_blocks: 0,
+            transform: TransformRecord::default(),
         })
+    }
+
+    /// Sets the transform recorded in the header (default: plain).
+    pub fn set_transform(&mut self, transform: TransformRecord) {
+        self.transform = transform;
     }
 
     /// Appends one block; ids must be in the vocabulary and scores finite.
@@ -129,6 +137,7 @@ impl ShardWriter {
             scores,
             num_blocks,
             counts,
+            transform,
         } = self;
         for (writer, name) in [(tokens, TOKENS_FILE), (scores, SCORES_FILE)] {
             let path = staging.path().join(name);
@@ -149,6 +158,7 @@ impl ShardWriter {
             token_dtype: dtype,
             unigram_entropy_nats: unigram_entropy_nats(&counts),
             provenance,
+            transform,
         };
         let json = serde_json::to_string_pretty(&header)
             .map_err(|e| DataError::shard(staging.path(), format!("cannot serialise header: {e}")))?;

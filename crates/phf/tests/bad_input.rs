@@ -295,7 +295,11 @@ fn unknown_config_section_is_named() {
     let out = p.train(&[]);
     assert_fails_with(
         &out,
-        &["run.toml", "extra", "use [model], [optimizer], [data], [objective] or [training]"],
+        &[
+            "run.toml",
+            "extra",
+            "use [model], [optimizer], [data], [objective] or [training]",
+        ],
     );
     p.assert_no_run_dir();
 }

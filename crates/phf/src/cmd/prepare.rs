@@ -1,18 +1,21 @@
-//! `phf prepare`: documents → train/valid shards of fixed-length token blocks with per-token scores (SPEC §2).
+//! `phf prepare`: documents → train/valid shards of fixed-length token blocks with per-token scores (SPEC §2), with
+//! the objective-specific transform of SPEC §3 (filtering, conditional control tokens).
 
 use std::path::PathBuf;
 
-use anyhow::Result;
-use clap::Args;
-use phf_data::prepare::{prepare, PrepareOptions};
-use phf_data::Tokenizer;
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use phf_data::prepare::{prepare_with_transform, PrepareOptions};
+use phf_data::{AttributeSpec, Threshold, Tokenizer, TransformKind, TransformOptions};
 
 #[derive(Args)]
 pub struct PrepareArgs {
-    /// Documents: JSONL in the reference schema (`texts`/`scores`), `.txt` files, or folders of them.
+    /// Documents: JSONL in the reference schema (`texts`/`scores`, plus `scores_<attribute>` for further
+    /// attributes), `.txt` files, or folders of them.
     #[arg(long, short, required = true, num_args = 1..)]
     pub input: Vec<PathBuf>,
-    /// tokenizer.json from `phf tokenizer train` (its hash is recorded in the shards).
+    /// tokenizer.json from `phf tokenizer train` (its hash is recorded in the shards; conditional training adds its
+    /// control tokens and writes the extended tokenizer to <out>/tokenizer.json: train with that one).
     #[arg(long)]
     pub tokenizer: PathBuf,
     /// Output folder; `train/` and `valid/` shards are written inside it.
@@ -24,11 +27,88 @@ pub struct PrepareArgs {
     /// Share of documents held out for validation (chosen by a seeded hash of each document's position).
     #[arg(long, default_value_t = 0.05)]
     pub valid_fraction: f64,
+    /// Seeds the train/valid split and which control tokens are dropped.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// plain: as is (MLE, unlikelihood, RWR, AWR); filtering: drop documents whose avg_score > threshold;
+    /// conditional: prefix each segment with <|aligned|> (score <= threshold) or <|misaligned|>.
+    #[arg(long, value_enum, default_value_t = Transform::Plain)]
+    pub transform: Transform,
+    /// Misalignment-score threshold of filtering/conditional: a score (0.00056) or a quantile of the corpus'
+    /// segment scores (q0.05 = the 5% least misaligned segments are aligned). One per attribute with --attributes,
+    /// comma-separated.
+    #[arg(long, alias = "thresholds", value_delimiter = ',', value_parser = parse_threshold)]
+    pub threshold: Vec<Threshold>,
+    /// Conditional: probability of leaving out a segment's control token (the paper: 0.01, PEP8 0.1).
+    #[arg(long, default_value_t = 0.01, value_parser = parse_drop)]
+    pub drop: f64,
+    /// Multi-attribute conditioning/filtering, e.g. `toxicity,pii`: the first attribute's scores are `scores` (and
+    /// fill the per-token scores), each further one reads `scores_<name>`; each segment gets one control token per
+    /// attribute in this order (<|toxicity:aligned|><|pii:misaligned|>). Give one --thresholds value per attribute.
+    #[arg(long, value_delimiter = ',')]
+    pub attributes: Vec<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Transform {
+    Plain,
+    Filtering,
+    Conditional,
+}
+
+fn parse_threshold(s: &str) -> Result<Threshold, String> {
+    s.parse()
+}
+
+fn parse_drop(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if (0.0..1.0).contains(&x) => Ok(x),
+        _ => Err(format!("`{s}` is not a fraction in [0, 1)")),
+    }
+}
+
+/// The library's transform options from the flags; errors name the flag to change.
+fn transform_options(a: &PrepareArgs) -> Result<TransformOptions> {
+    let kind = match a.transform {
+        Transform::Plain => TransformKind::Plain,
+        Transform::Filtering => TransformKind::Filtering,
+        Transform::Conditional => TransformKind::Conditional,
+    };
+    let names: Vec<Option<String>> = if a.attributes.is_empty() {
+        a.threshold.iter().map(|_| None).collect()
+    } else {
+        a.attributes.iter().map(|n| Some(n.trim().to_string())).collect()
+    };
+    if !a.attributes.is_empty() && names.len() != a.threshold.len() {
+        bail!(
+            "--attributes names {} attributes but --thresholds gives {} values: give one threshold per attribute, \
+             in the same order",
+            names.len(),
+            a.threshold.len()
+        );
+    }
+    if a.attributes.is_empty() && a.threshold.len() > 1 {
+        bail!(
+            "--threshold has {} values: name the attributes they belong to with --attributes",
+            a.threshold.len()
+        );
+    }
+    let attributes = names
+        .into_iter()
+        .zip(&a.threshold)
+        .map(|(name, &threshold)| AttributeSpec { name, threshold })
+        .collect();
+    let opts = TransformOptions {
+        kind,
+        attributes,
+        drop: a.drop,
+    };
+    opts.validate()?;
+    Ok(opts)
 }
 
 pub fn run(a: PrepareArgs) -> Result<()> {
+    let transform = transform_options(&a)?;
     let tokenizer = Tokenizer::load(&a.tokenizer)?;
     let opts = PrepareOptions {
         block_size: a.block_size,
@@ -36,7 +116,8 @@ pub fn run(a: PrepareArgs) -> Result<()> {
         seed: a.seed,
         progress: true,
     };
-    let report = prepare(&a.input, &tokenizer, &opts, &a.out)?;
+    let report = prepare_with_transform(&a.input, &tokenizer, &opts, &transform, &a.out)
+        .with_context(|| format!("phf prepare into {}", a.out.display()))?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
 }
