@@ -32,6 +32,9 @@ pub enum TrainError {
     Io { path: PathBuf, source: std::io::Error },
 }
 
+/// The training shard's header, copied into the run directory.
+pub const DATA_HEADER_FILE: &str = "data_header.json";
+
 /// How to run, beyond the config itself.
 pub struct TrainOptions {
     pub run_dir: PathBuf,
@@ -109,6 +112,11 @@ pub fn train(config: &TrainConfig, opts: &TrainOptions) -> Result<TrainSummary, 
     };
     let config_path = opts.run_dir.join(checkpoint::RUN_CONFIG_FILE);
     std::fs::write(&config_path, &run.config_toml).map_err(io(&config_path))?;
+    // the data's provenance beside the config: tokenizer hash, counts and the resolved transform (threshold,
+    // control tokens, drop rate) that `phf prepare` applied
+    let header_path = opts.run_dir.join(DATA_HEADER_FILE);
+    let header = serde_json::to_string_pretty(run.loader.shard().header()).expect("shard header serialises");
+    std::fs::write(&header_path, header).map_err(io(&header_path))?;
 
     let total_steps = run.schedule.total_steps;
     let last_step = match run.config.training.max_steps {

@@ -47,6 +47,10 @@ fn a_run_directory_is_neither_overwritten_nor_resumed_from_nothing() {
     let err = train(&config, &opts(&run, false)).unwrap_err().to_string();
     assert!(err.contains("--resume"), "{err}");
     // keep_checkpoints = 2: only the newest two remain, and `latest` names the newest; no temp dirs are left.
+    let header: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join(phf_train::trainer::DATA_HEADER_FILE)).unwrap())
+            .unwrap();
+    assert_eq!(header["block_size"], 32, "the run records its data's header");
     let latest = checkpoint::latest(&run).unwrap().unwrap();
     assert!(latest.ends_with("step-00000002"), "{}", latest.display());
     let names: Vec<String> = std::fs::read_dir(run.join("checkpoints"))
