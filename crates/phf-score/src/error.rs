@@ -7,13 +7,15 @@ use std::time::Duration;
 #[derive(Debug, thiserror::Error)]
 pub enum ScoreError {
     /// `scorer_by_name` got a name it does not know.
-    #[error("unknown scorer `{0}`: expected `toxicity`, `toxicity:<label>`, `pii` or `cmd:<command>`")]
+    #[error(
+        "unknown scorer `{0}`: expected `toxicity`, `toxicity:<label>`, `pii`, `offensive`, `pep8` or `cmd:<command>`"
+    )]
     UnknownScorer(String),
 
     /// A scorer the project plans (SPEC §6) but this build does not have yet.
     #[error(
         "scorer `{name}` is not implemented in this build ({planned}); available now: `toxicity`, \
-         `toxicity:<label>`, `pii`, or your own command as `cmd:<command>` (see scripts/score/example_scorer.py)"
+         `toxicity:<label>`, `pii`, `offensive`, `pep8`, or your own command as `cmd:<command>` (see scripts/score/example_scorer.py)"
     )]
     NotImplemented { name: String, planned: &'static str },
 
@@ -42,6 +44,19 @@ pub enum ScoreError {
     /// A model file exists but does not hold what the scorer expects.
     #[error("malformed model file {path}: {reason}; rerun `scripts/score/setup-toxicity.sh --force`")]
     ModelFormat { path: PathBuf, reason: String },
+
+    /// The exported offensive-language model is absent: the setup step has not been run.
+    #[error(
+        "offensive-language model not found: {path} is missing; run `scripts/score/setup-offensive.sh` to \
+         export the alt-profanity-check 1.9.1 model into {dir}"
+    )]
+    OffensiveModelMissing { dir: PathBuf, path: PathBuf },
+
+    /// An exported offensive-language model file does not hold what the scorer expects.
+    #[error(
+        "malformed offensive-language model file {path}: {reason}; rerun `scripts/score/setup-offensive.sh --force`"
+    )]
+    OffensiveModelFormat { path: PathBuf, reason: String },
 
     /// Reading a file failed.
     #[error("cannot read {path}: {source}")]

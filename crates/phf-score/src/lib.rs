@@ -5,6 +5,8 @@
 //! - [`segment`]: sentences for prose, physical lines for code.
 //! - [`ToxicityScorer`]: the tox-block BiLSTM (weights exported by `scripts/score/setup-toxicity.sh`).
 //! - [`PiiScorer`]: native detectors for scrubadub's PII kinds; items per character.
+//! - [`Pep8Scorer`]: a native port of pycodestyle's default checks; violations per character.
+//! - [`OffensiveScorer`]: alt-profanity-check's tf-idf + calibrated SVMs (`scripts/score/setup-offensive.sh`).
 //! - [`CommandScorer`]: any command speaking JSON lines (e.g. Detoxify; see `scripts/score/`).
 //!
 //! Build a scorer from a name with [`scorer_by_name`]; score a whole corpus as a stream with [`corpus`].
@@ -12,6 +14,8 @@
 pub mod corpus;
 pub mod error;
 pub mod external;
+pub mod offensive;
+pub mod pep8;
 pub mod pii;
 pub mod scorer;
 pub mod segment;
@@ -19,14 +23,15 @@ pub mod toxicity;
 
 pub use error::{Result, ScoreError};
 pub use external::{CommandScorer, CommandScorerConfig};
+pub use offensive::OffensiveScorer;
+pub use pep8::Pep8Scorer;
 pub use pii::PiiScorer;
 pub use scorer::{Scorer, ScorerId, Scores};
 pub use segment::Segmenter;
 pub use toxicity::{ToxicityLabel, ToxicityScorer};
 
-/// Builds a scorer from its name: `toxicity` (or `toxicity:<label>`, e.g. `toxicity:insult`), `pii`, or
-/// `cmd:<command>` for an external command (default batch size and timeout). `offensive` and `pep8` are known
-/// names whose scorers are not in this build yet: they fail with [`ScoreError::NotImplemented`].
+/// Builds a scorer from its name: `toxicity` (or `toxicity:<label>`, e.g. `toxicity:insult`), `pii`, `offensive`,
+/// `pep8`, or `cmd:<command>` for an external command (default batch size and timeout).
 pub fn scorer_by_name(name: &str) -> Result<Box<dyn Scorer>> {
     if let Some(command) = name.strip_prefix("cmd:") {
         if command.trim().is_empty() {
@@ -36,14 +41,8 @@ pub fn scorer_by_name(name: &str) -> Result<Box<dyn Scorer>> {
     }
     match name {
         "pii" => Ok(Box::new(PiiScorer)),
-        "pep8" => Err(ScoreError::NotImplemented {
-            name: name.into(),
-            planned: "pycodestyle-compatible PEP8 violations per character, SPEC §6",
-        }),
-        "offensive" => Err(ScoreError::NotImplemented {
-            name: name.into(),
-            planned: "an offensive-language classifier",
-        }),
+        "pep8" => Ok(Box::new(Pep8Scorer)),
+        "offensive" => Ok(Box::new(OffensiveScorer::load_default()?)),
         "toxicity" => Ok(Box::new(ToxicityScorer::load_default()?)),
         _ if name.starts_with("toxicity:") => {
             let label = ToxicityLabel::ALL
@@ -65,7 +64,9 @@ mod tests {
     fn scorers_are_send_and_sync() {
         fn assert_send_sync<T: Send + Sync + ?Sized>() {}
         assert_send_sync::<PiiScorer>();
+        assert_send_sync::<Pep8Scorer>();
         assert_send_sync::<ToxicityScorer>();
+        assert_send_sync::<OffensiveScorer>();
         assert_send_sync::<CommandScorer>();
         assert_send_sync::<Box<dyn Scorer>>();
     }
@@ -73,20 +74,8 @@ mod tests {
     #[test]
     fn builds_scorers_by_name() {
         assert_eq!(scorer_by_name("pii").unwrap().id().name, "pii");
+        assert_eq!(scorer_by_name("pep8").unwrap().id().name, "pep8");
         assert_eq!(scorer_by_name("cmd:cat").unwrap().id().name, "cmd:cat");
-    }
-
-    #[test]
-    fn planned_scorers_say_they_are_not_in_this_build() {
-        for name in ["pep8", "offensive"] {
-            let err = scorer_by_name(name).err().expect(name);
-            assert!(matches!(err, ScoreError::NotImplemented { .. }), "{name}: {err}");
-            let msg = err.to_string();
-            assert!(
-                msg.contains("not implemented in this build") && msg.contains("cmd:<command>"),
-                "{msg}"
-            );
-        }
     }
 
     #[test]

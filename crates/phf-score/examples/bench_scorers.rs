@@ -1,0 +1,81 @@
+//! Throughput of one phf scorer on a JSON-lines file of texts: the Rust half of
+//! `scripts/score/bench_scorers.sh`, which runs the Python references on the same input and prints the ratios.
+//!
+//! Usage: cargo run -p phf-score --example bench_scorers -- SCORER INPUT.jsonl [MAX_BYTES] [MIN_SECONDS]
+//!
+//! SCORER is any `scorer_by_name` name (`toxicity`, `offensive`, `pii`, ...). INPUT holds one `{"text": ...}` per
+//! line; only the first MAX_BYTES bytes of text are used (whole documents; default: all). The batch is scored
+//! repeatedly until MIN_SECONDS (default 3) have passed, so short inputs are still timed reliably. Threads:
+//! rayon's default (all cores) unless `RAYON_NUM_THREADS` says otherwise. Model loading is not timed.
+//! Prints one JSON line: {"side": "rust", "scorer", "docs", "bytes", "seconds", "mb_per_s", "threads", "mean_score"}.
+
+use std::time::{Duration, Instant};
+
+use phf_score::scorer_by_name;
+
+fn usage() -> ! {
+    eprintln!("usage: bench_scorers SCORER INPUT.jsonl [MAX_BYTES] [MIN_SECONDS]");
+    std::process::exit(2)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.len() < 2 || args.iter().any(|a| a == "-h" || a == "--help") {
+        usage();
+    }
+    let max_bytes: usize = args
+        .get(2)
+        .map_or(usize::MAX, |a| a.parse().unwrap_or_else(|_| usage()));
+    let min_seconds: f64 = args.get(3).map_or(3.0, |a| a.parse().unwrap_or_else(|_| usage()));
+    let input = std::fs::read_to_string(&args[1]).unwrap_or_else(|e| {
+        eprintln!("cannot read {}: {e}", args[1]);
+        std::process::exit(1)
+    });
+
+    let mut texts: Vec<String> = Vec::new();
+    let mut bytes = 0;
+    for (n, line) in input.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let value: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| {
+            eprintln!("{}:{}: {e}", args[1], n + 1);
+            std::process::exit(1)
+        });
+        let Some(text) = value["text"].as_str() else {
+            eprintln!("{}:{}: no string field `text`", args[1], n + 1);
+            std::process::exit(1)
+        };
+        if bytes + text.len() > max_bytes {
+            break;
+        }
+        bytes += text.len();
+        texts.push(text.to_owned());
+    }
+    let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+
+    let scorer = scorer_by_name(&args[0]).unwrap_or_else(|e| {
+        eprintln!("{e}");
+        std::process::exit(1)
+    });
+    let start = Instant::now();
+    let mut rounds = 0u32;
+    let mut sum = 0.0f64;
+    while rounds == 0 || start.elapsed() < Duration::from_secs_f64(min_seconds) {
+        let scores = scorer.score_batch(&texts).unwrap_or_else(|e| {
+            eprintln!("{e}");
+            std::process::exit(1)
+        });
+        sum = scores.iter().map(|&s| f64::from(s)).sum();
+        rounds += 1;
+    }
+    let seconds = start.elapsed().as_secs_f64() / f64::from(rounds);
+    let result = serde_json::json!({
+        "side": "rust",
+        "scorer": args[0],
+        "docs": texts.len(),
+        "bytes": bytes,
+        "seconds": seconds,
+        "mb_per_s": bytes as f64 / 1e6 / seconds,
+        "threads": rayon::current_num_threads(),
+        "mean_score": sum / texts.len().max(1) as f64,
+    });
+    println!("{result}");
+}
