@@ -218,7 +218,7 @@ fn shards_partition_the_documents() {
 }
 
 #[test]
-fn bad_shards_and_unbuilt_scorers_are_refused() {
+fn bad_shards_and_unknown_scorers_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.jsonl");
     write_jsonl(&input, &documents());
@@ -227,8 +227,6 @@ fn bad_shards_and_unbuilt_scorers_are_refused() {
         (&["--shard", "2/2"][..], "out of range"),
         (&["--shard", "0/0"], "at least 1"),
         (&["--shard", "1"], "i/n"),
-        (&["--scorer", "pep8"], "not implemented in this build"),
-        (&["--scorer", "offensive"], "not implemented in this build"),
         (&["--scorer", "nonsense"], "unknown scorer"),
         (&["--segment", "words"], "sentences"),
     ] {
@@ -341,4 +339,35 @@ fn external_command_scorer() {
     assert_eq!(records[0]["texts"], json!(["LOUD NOISES. ", "quiet words."]));
     assert_eq!(records[0]["scores"], json!([1.0, 0.0]));
     assert!((records[1]["scores"][0].as_f64().unwrap() - 5.0 / 8.0).abs() < 1e-6);
+}
+
+#[test]
+fn pep8_scores_lines_of_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("code.jsonl");
+    // `x=1` lacks the spaces around `=` that pycodestyle's E225 asks for
+    write_jsonl(&input, &["import os\nx=1\n".to_string()]);
+    let out = dir.path().join("out.jsonl");
+    let run = phf(&[
+        "score",
+        "-i",
+        s(&input),
+        "-o",
+        s(&out),
+        "--scorer",
+        "pep8",
+        "--segment",
+        "lines",
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let record: serde_json::Value = serde_json::from_str(std::fs::read_to_string(&out).unwrap().trim()).unwrap();
+    assert_eq!(record["texts"], json!(["import os\n", "x=1\n"]));
+    let scores: Vec<f64> = record["scores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert_eq!(scores[0], 0.0, "a clean line scores 0");
+    assert!(scores[1] > 0.0, "E225 on `x=1`: {scores:?}");
 }
