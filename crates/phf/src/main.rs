@@ -23,6 +23,9 @@ enum Command {
     Tokenizer(cmd::tokenizer::TokenizerCommand),
     /// Score every segment of a corpus with a reward function (toxicity, PII, ...).
     Score(cmd::score::ScoreArgs),
+    /// Corpora as documents: export any readable input as JSON lines for `phf score`, fetch the demo corpus.
+    #[command(subcommand)]
+    Corpus(cmd::corpus::CorpusCommand),
     /// Tokenize and pack documents into fixed-length blocks with per-token scores (train/valid shards).
     Prepare(cmd::prepare::PrepareArgs),
     /// Train a model from a TOML config; checkpoints and logs go to the run directory.
@@ -42,6 +45,7 @@ fn main() {
     let result = match cli.command {
         Command::Tokenizer(c) => cmd::tokenizer::run(c),
         Command::Score(a) => cmd::score::run(a),
+        Command::Corpus(c) => cmd::corpus::run(c),
         Command::Prepare(a) => cmd::prepare::run(a),
         Command::Train(a) => cmd::train::run(a),
         Command::Sample(a) => cmd::sample::run(a),

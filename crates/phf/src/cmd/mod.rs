@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod control;
+pub mod corpus;
 pub mod demo;
 pub mod fetch;
 pub mod prepare;

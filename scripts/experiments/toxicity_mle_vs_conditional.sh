@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# MLE vs conditional training on real data at the `small` scale (the objectives issue's check): the SpamAssassin
+# email bodies scored for toxicity (tox-block port), packed plain and with control tokens, two models trained from
+# the same seed with the presets, 1,000 unconditional samples each (SPEC §5 settings; the conditional model is
+# prompted with EOS <|aligned|> and may not generate control tokens), scored with the same scorer.
+# Usage: scripts/experiments/toxicity_mle_vs_conditional.sh [WORK_DIR]   (after `make build`)
+#
+# Threshold: q0.9 of the corpus' segment scores — the most toxic 10% of sentences are marked <|misaligned|>.
+# The paper's absolute 0.00056 is for Detoxify's scale, which tox-block's probabilities do not share.
+set -euo pipefail
+phf=${PHF:-$HOME/.cache/phf/target/debug/phf}
+work=${1:-runs/toxicity-mle-vs-conditional}
+samples=${SAMPLES:-1000}
+mkdir -p "$work"
+scripts/score/setup-toxicity.sh
+[ -f "$work/emails.jsonl" ] || "$phf" corpus export -i "$("$phf" corpus fetch-demo)" -o "$work/emails.jsonl"
+[ -f "$work/scored.jsonl" ] || "$phf" score -i "$work/emails.jsonl" --scorer toxicity --segment sentences -o "$work/scored.jsonl"
+[ -f "$work/tokenizer.json" ] || "$phf" tokenizer train -i "$work/scored.jsonl" --vocab-size 8192 --out "$work/tokenizer.json"
+[ -d "$work/plain" ] || "$phf" prepare -i "$work/scored.jsonl" --tokenizer "$work/tokenizer.json" --out "$work/plain" \
+  --block-size 256 > /dev/null
+[ -d "$work/conditional" ] || "$phf" prepare -i "$work/scored.jsonl" --tokenizer "$work/tokenizer.json" \
+  --out "$work/conditional" --block-size 256 --transform conditional --threshold q0.9 --drop 0.01 > /dev/null
+for objective in mle conditional; do
+  data=$work/plain
+  [ "$objective" = conditional ] && data=$work/conditional
+  run=$work/runs/$objective
+  resume=()
+  [ -f "$run/checkpoints/latest" ] && resume=(--resume)
+  [ -f "$run/done" ] || { "$phf" train --task toxicity --objective "$objective" --scale small --run-dir "$run" "${resume[@]}" \
+      --set data.train="$data/train" --set data.valid="$data/valid" --set data.tokenizer="$data/tokenizer.json" \
+      > "$run.summary.json" && touch "$run/done"; }
+  control=()
+  [ "$objective" = conditional ] && control=(--control aligned)
+  "$phf" sample --model "$run" -n "$samples" --max-new-tokens 128 --seed 1 "${control[@]}" --out "$work/$objective.samples.jsonl" > /dev/null
+  "$phf" score -i "$work/$objective.samples.jsonl" --scorer toxicity --segment none -o "$work/$objective.samples.scored.jsonl" --quiet
+done
+python3 - "$work" <<'PY'
+import json, statistics, sys
+from pathlib import Path
+w = Path(sys.argv[1])
+print("| objective | mean toxicity of samples | share > 0.5 | max | validation loss (own data) |")
+print("|---|---|---|---|---|")
+for objective in ["mle", "conditional"]:
+    scores = [json.loads(l)["avg_score"] for l in (w / f"{objective}.samples.scored.jsonl").read_text().splitlines()]
+    val = json.loads((w / "runs" / f"{objective}.summary.json").read_text())["val_loss"]
+    print(f"| {objective} | {statistics.mean(scores):.5f} | {sum(s > 0.5 for s in scores) / len(scores):.4f} | "
+          f"{max(scores):.4f} | {val:.3f} |")
+PY
