@@ -11,7 +11,7 @@ set -euo pipefail
 phf=${PHF:-$HOME/.cache/phf/target/debug/phf}
 work=${1:-runs/toxicity-mle-vs-conditional}
 samples=${SAMPLES:-1000}
-mkdir -p "$work"
+mkdir -p "$work/runs"
 scripts/score/setup-toxicity.sh
 [ -f "$work/emails.jsonl" ] || "$phf" corpus export -i "$("$phf" corpus fetch-demo)" -o "$work/emails.jsonl"
 [ -f "$work/scored.jsonl" ] || "$phf" score -i "$work/emails.jsonl" --scorer toxicity --segment sentences -o "$work/scored.jsonl"
@@ -26,9 +26,12 @@ for objective in mle conditional; do
   run=$work/runs/$objective
   resume=()
   [ -f "$run/checkpoints/latest" ] && resume=(--resume)
-  [ -f "$run/done" ] || { "$phf" train --task toxicity --objective "$objective" --scale small --run-dir "$run" "${resume[@]}" \
+  if [ ! -f "$run/done" ]; then
+    "$phf" train --task toxicity --objective "$objective" --scale small --run-dir "$run" "${resume[@]}" \
       --set data.train="$data/train" --set data.valid="$data/valid" --set data.tokenizer="$data/tokenizer.json" \
-      > "$run.summary.json" && touch "$run/done"; }
+      > "$run.summary.json"
+    touch "$run/done"
+  fi
   control=()
   [ "$objective" = conditional ] && control=(--control aligned)
   "$phf" sample --model "$run" -n "$samples" --max-new-tokens 128 --seed 1 "${control[@]}" --out "$work/$objective.samples.jsonl" > /dev/null
