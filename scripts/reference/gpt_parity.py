@@ -5,7 +5,7 @@ fixes its weights and one batch, and writes what phf must reproduce:
   weights.safetensors  the initial parameters (HF names; the tied lm_head omitted)
   batch.safetensors    input token ids (B, T)
   expected.safetensors logits, loss, and the gradient of every parameter (`grad.<name>`)
-  expected.json        the model config, AdamW settings, and the losses of 5 AdamW steps on that batch
+  expected.json        the model config (phf's GptConfig), AdamW settings, and the losses of 5 AdamW steps on that batch
 Run: ~/.cache/phf/pyref-2.11.0/bin/python scripts/reference/gpt_parity.py crates/phf-lm/tests/fixtures/gpt_parity
 (`make pyref` creates that venv: torch 2.11.0 and transformers.)
 """
@@ -59,7 +59,9 @@ def main(out: Path) -> None:
         torch.nn.utils.clip_grad_norm_(model.parameters(), ADAMW["grad_clip"])
         opt.step()
         opt.zero_grad()
-    meta = {"config": CONFIG, "adamw": ADAMW, "adamw_losses": losses, "torch": torch.__version__}
+    # the same model as phf-lm's GptConfig, so the Rust tests deserialise it as is
+    gpt_config = dict(CONFIG, dropout=0.0, layer_norm_eps=1e-5, init_std=0.02, value_head=False)
+    meta = {"config": gpt_config, "adamw": ADAMW, "adamw_losses": losses, "torch": torch.__version__}
     (out / "expected.json").write_text(json.dumps(meta, indent=2) + "\n")
     print(f"wrote {out}: loss {result.loss.item():.6f}, AdamW losses {[round(l, 6) for l in losses]}")
 

@@ -26,19 +26,7 @@ fn read(name: &str) -> HashMap<String, Tensor> {
 fn reference_model() -> Gpt {
     let meta: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(fixture_dir().join("expected.json")).unwrap()).unwrap();
-    let c = &meta["config"];
-    let n = |k: &str| c[k].as_u64().unwrap() as usize;
-    let config = GptConfig {
-        vocab_size: n("vocab_size"),
-        n_ctx: n("n_ctx"),
-        n_embd: n("n_embd"),
-        n_layer: n("n_layer"),
-        n_head: n("n_head"),
-        dropout: 0.0,
-        layer_norm_eps: 1e-5,
-        init_std: 0.02,
-        value_head: false,
-    };
+    let config: GptConfig = serde_json::from_value(meta["config"].clone()).unwrap();
     let model = Gpt::new(config, Device::Cpu);
     model.load_weights(&fixture_dir().join("weights.safetensors")).unwrap();
     model

@@ -12,13 +12,6 @@ pub enum ScoreError {
     )]
     UnknownScorer(String),
 
-    /// A scorer the project plans (SPEC §6) but this build does not have yet.
-    #[error(
-        "scorer `{name}` is not implemented in this build ({planned}); available now: `toxicity`, \
-         `toxicity:<label>`, `pii`, `offensive`, `pep8`, or your own command as `cmd:<command>` (see scripts/score/example_scorer.py)"
-    )]
-    NotImplemented { name: String, planned: &'static str },
-
     /// A scorer returned a different number of scores than texts it was given.
     #[error("scorer {scorer} returned {got} scores for {expected} texts; a scorer must return one per text")]
     ScoreCount {

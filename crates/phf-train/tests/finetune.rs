@@ -6,8 +6,8 @@ mod common;
 
 use std::path::Path;
 
-use common::{opts, setup, trajectory, TRAINING};
-use phf_data::{prepare, PrepareOptions, Tokenizer};
+use common::{opts, pack, setup, trajectory, TRAINING};
+use phf_data::Tokenizer;
 use phf_train::{train, ObjectiveSection, TrainConfig};
 
 fn mle_half(base: &TrainConfig, dir: &Path) -> (TrainConfig, Vec<(u64, f64, String)>) {
@@ -77,19 +77,7 @@ fn finetuning_grows_the_vocabulary_for_control_tokens() {
     tok.add_special_tokens(&["<|aligned|>", "<|misaligned|>"]);
     let tok_path = tmp.path().join("conditional_tokenizer.json");
     tok.save(&tok_path).unwrap();
-    let opts_prep = PrepareOptions {
-        block_size: 32,
-        valid_fraction: 0.1,
-        seed: 1,
-        progress: false,
-    };
-    prepare(
-        &[tmp.path().join("docs.jsonl")],
-        &tok,
-        &opts_prep,
-        &tmp.path().join("cond_data"),
-    )
-    .unwrap();
+    pack(tmp.path(), &tok, "cond_data");
 
     let mut cond = mle.clone();
     cond.objective.name = "conditional".into();
@@ -134,24 +122,7 @@ fn checkpoints_of_another_shape_or_tokenizer_or_budget_are_refused() {
     assert!(other.vocab_size() >= 300, "{}", other.vocab_size());
     let other_path = tmp.path().join("other.json");
     other.save(&other_path).unwrap();
-    assert_eq!(
-        Tokenizer::load(&other_path).unwrap().vocab_size(),
-        other.vocab_size(),
-        "save/load keeps the vocabulary"
-    );
-    let opts_prep = PrepareOptions {
-        block_size: 32,
-        valid_fraction: 0.1,
-        seed: 1,
-        progress: false,
-    };
-    prepare(
-        &[tmp.path().join("docs.jsonl")],
-        &other,
-        &opts_prep,
-        &tmp.path().join("other_data"),
-    )
-    .unwrap();
+    pack(tmp.path(), &other, "other_data");
     let mut other_tok = mle.clone();
     other_tok.data.tokenizer = other_path;
     other_tok.data.train = tmp.path().join("other_data/train");

@@ -21,7 +21,7 @@ pub use model::{BiLstmClassifier, NUM_LABELS};
 pub use tokenizer::KerasTokenizer;
 
 use crate::error::{Result, ScoreError};
-use crate::scorer::{Scorer, ScorerId};
+use crate::scorer::{par_map_texts, Scorer, ScorerId};
 use rayon::prelude::*;
 
 /// Directory name of the export inside the cache, keyed by the model version.
@@ -155,11 +155,7 @@ impl Scorer for ToxicityScorer {
 
     fn score_batch(&self, texts: &[&str]) -> Result<Vec<f32>> {
         let label = self.label.index();
-        Ok(texts
-            .par_iter()
-            .with_min_len(4)
-            .map(|t| self.predict_one(t)[label])
-            .collect())
+        Ok(par_map_texts(texts, |t| self.predict_one(t)[label]))
     }
 }
 

@@ -11,6 +11,17 @@ use phf_train::{TrainConfig, TrainOptions};
 /// Training draws dropout masks from libtorch's process-wide generator, so tests that train take turns.
 pub static TRAINING: Mutex<()> = Mutex::new(());
 
+/// Packs `dir/docs.jsonl` with `tokenizer` into blocks of 32 tokens under `dir/out` (`train/` and `valid/`).
+pub fn pack(dir: &Path, tokenizer: &Tokenizer, out: &str) {
+    let opts = PrepareOptions {
+        block_size: 32,
+        valid_fraction: 0.1,
+        seed: 1,
+        progress: false,
+    };
+    prepare(&[dir.join("docs.jsonl")], tokenizer, &opts, &dir.join(out)).unwrap();
+}
+
 /// A small deterministic corpus of sentences (no external data needed).
 pub fn write_corpus(dir: &Path) -> PathBuf {
     let subjects = [
@@ -58,13 +69,7 @@ pub fn setup(dir: &Path) -> TrainConfig {
     let tok = Tokenizer::train_bpe(texts.lines().map(String::from), 300).unwrap();
     let tok_path = dir.join("tokenizer.json");
     tok.save(&tok_path).unwrap();
-    let opts = PrepareOptions {
-        block_size: 32,
-        valid_fraction: 0.1,
-        seed: 1,
-        progress: false,
-    };
-    prepare(&[corpus], &tok, &opts, &dir.join("data")).unwrap();
+    pack(dir, &tok, "data");
     let text = format!(
         r#"
 [model]
