@@ -91,6 +91,43 @@ impl GptConfig {
         6.0 * n + 12.0 * (self.n_layer * self.n_embd * self.n_ctx) as f64
     }
 
+    /// Reads a Hugging Face `GPT2Config` (`config.json` of a GPT-2 model from the hub or `save_pretrained`).
+    pub fn from_hf_json(json: &serde_json::Value) -> Result<GptConfig, String> {
+        if json["model_type"].as_str() != Some("gpt2") {
+            return Err(
+                "neither a phf model (no `phf` key) nor a Hugging Face GPT-2 config (`model_type` \
+                        is not \"gpt2\")"
+                    .into(),
+            );
+        }
+        let int = |keys: &[&str]| -> Result<usize, String> {
+            keys.iter()
+                .find_map(|k| json[*k].as_u64())
+                .map(|v| v as usize)
+                .ok_or_else(|| format!("key `{}` is missing or not an integer", keys[0]))
+        };
+        let float = |key: &str, default: f64| json[key].as_f64().unwrap_or(default);
+        if json["n_inner"]
+            .as_u64()
+            .is_some_and(|n| n as usize != 4 * int(&["n_embd"]).unwrap_or(0))
+        {
+            return Err("`n_inner` other than 4·n_embd is not supported".into());
+        }
+        let config = GptConfig {
+            vocab_size: int(&["vocab_size"])?,
+            n_ctx: int(&["n_positions", "n_ctx"])?,
+            n_embd: int(&["n_embd"])?,
+            n_layer: int(&["n_layer"])?,
+            n_head: int(&["n_head"])?,
+            dropout: float("resid_pdrop", 0.1),
+            layer_norm_eps: float("layer_norm_epsilon", default_layer_norm_eps()),
+            init_std: float("initializer_range", default_init_std()),
+            value_head: false,
+        };
+        config.validate()?;
+        Ok(config)
+    }
+
     /// The Hugging Face `GPT2Config` equivalent, so `transformers` can load phf weights.
     pub fn to_hf_json(&self, eos_token_id: u32) -> serde_json::Value {
         serde_json::json!({
@@ -130,6 +167,14 @@ mod tests {
         assert!((5_000_000..10_000_000).contains(&small), "small has {small}");
         // GPT-2 small is 124,439,808 parameters with 50,257 tokens; two control tokens add 2·768.
         assert_eq!(gpt2.num_params(), 124_439_808 + 2 * 768);
+    }
+
+    #[test]
+    fn reads_its_own_hf_config_back() {
+        let c = GptConfig::preset("small").unwrap();
+        assert_eq!(GptConfig::from_hf_json(&c.to_hf_json(0)).unwrap(), c);
+        let err = GptConfig::from_hf_json(&serde_json::json!({"model_type": "llama"})).unwrap_err();
+        assert!(err.contains("model_type"), "{err}");
     }
 
     #[test]

@@ -270,6 +270,9 @@ impl Gpt {
         let dropout = if train { self.config.dropout } else { 0.0 };
         let y = if past == 0 {
             Tensor::scaled_dot_product_attention(&q, &k, &v, None::<Tensor>, dropout, true, None, false)
+        } else if t == 1 {
+            // one new query after the cache sees every position: no mask at all
+            Tensor::scaled_dot_product_attention(&q, &k, &v, None::<Tensor>, dropout, false, None, false)
         } else {
             // With a cache the new queries sit at positions past..past+T: SDPA's `is_causal` mask is aligned to
             // the top-left corner, so give the bottom-right-aligned mask explicitly.

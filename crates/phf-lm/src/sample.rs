@@ -94,7 +94,7 @@ fn generate_batch(model: &Gpt, prompt: &[i64], eos: i64, b: usize, opts: &Sample
         let device = model.device();
         let room = model.config.n_ctx.saturating_sub(prompt.len());
         let max_new = opts.max_new_tokens.min(room);
-        let mut cache = KvCache::new(model.config.n_layer);
+        let mut cache = KvCache::with_capacity(model.config.n_layer, prompt.len() + max_new);
         let input = Tensor::from_slice(prompt).to(device).unsqueeze(0).repeat([b as i64, 1]); // (B, P)
         let mut logits = model.forward_cached(&input, &mut cache).select(1, -1); // (B, V)
         let banned = Tensor::from_slice(&opts.banned_tokens).to(device);

@@ -76,13 +76,14 @@ impl Gpt {
         let path = dir.join(CONFIG_FILE);
         let text = std::fs::read_to_string(&path).map_err(|e| file_err(&path, e))?;
         let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| file_err(&path, e))?;
-        let phf = json
-            .get("phf")
-            .ok_or_else(|| file_err(&path, "no `phf` key: not a model directory written by phf"))?;
-        serde_json::from_value(phf.clone()).map_err(|e| file_err(&path, format!("key `phf`: {e}")))
+        match json.get("phf") {
+            Some(phf) => serde_json::from_value(phf.clone()).map_err(|e| file_err(&path, format!("key `phf`: {e}"))),
+            None => GptConfig::from_hf_json(&json).map_err(|e| file_err(&path, e)),
+        }
     }
 
-    /// Loads a model saved by [`Gpt::save`].
+    /// Loads a model saved by [`Gpt::save`], or a Hugging Face GPT-2 directory (`config.json` +
+    /// `model.safetensors`).
     pub fn load(dir: &Path, device: Device) -> Result<Gpt, WeightsError> {
         let config = Gpt::load_config(dir)?;
         let model = Gpt::new(config, device);
@@ -99,10 +100,15 @@ impl Gpt {
             .collect();
         tch::no_grad(|| {
             for (name, mut var) in self.vs.variables() {
-                let src = stored.get(&name).ok_or_else(|| WeightsError::Missing {
-                    path: path.to_path_buf(),
-                    name: name.clone(),
-                })?;
+                // transformers' GPT2Model files (the hub's `gpt2`) name tensors without the `transformer.` prefix
+                let bare = name.strip_prefix("transformer.").unwrap_or(&name);
+                let src = stored
+                    .get(&name)
+                    .or_else(|| stored.get(bare))
+                    .ok_or_else(|| WeightsError::Missing {
+                        path: path.to_path_buf(),
+                        name: name.clone(),
+                    })?;
                 if src.size() != var.size() {
                     return Err(WeightsError::Shape {
                         path: path.to_path_buf(),

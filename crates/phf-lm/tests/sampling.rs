@@ -25,17 +25,23 @@ fn cached_logits_equal_the_full_forward_pass() {
     let model = tiny_model();
     let tokens = Tensor::randint(97, [3, 20], (Kind::Int64, Device::Cpu));
     let full = model.forward(&tokens, false).logits; // (3, 20, V)
-    let mut cache = KvCache::new(model.config.n_layer);
-    // a prompt of 5 tokens at once, then 3 tokens at once, then one at a time: every mask path
-    let mut pieces = vec![model.forward_cached(&tokens.narrow(1, 0, 5), &mut cache)];
-    pieces.push(model.forward_cached(&tokens.narrow(1, 5, 3), &mut cache));
-    for t in 8..20 {
-        pieces.push(model.forward_cached(&tokens.narrow(1, t, 1), &mut cache));
+                                                     // growing, preallocated, and preallocated too small (falls back to growing)
+    for capacity in [0, 20, 12] {
+        let mut cache = KvCache::with_capacity(model.config.n_layer, capacity);
+        // a prompt of 5 tokens at once, then 3 tokens at once, then one at a time: every mask path
+        let mut pieces = vec![model.forward_cached(&tokens.narrow(1, 0, 5), &mut cache)];
+        pieces.push(model.forward_cached(&tokens.narrow(1, 5, 3), &mut cache));
+        for t in 8..20 {
+            pieces.push(model.forward_cached(&tokens.narrow(1, t, 1), &mut cache));
+        }
+        assert_eq!(cache.len(), 20);
+        let cached = Tensor::cat(&pieces, 1);
+        let diff = (&cached - &full).abs().max().double_value(&[]);
+        assert!(
+            diff < 1e-5,
+            "capacity {capacity}: cached and full logits differ by {diff}"
+        );
     }
-    assert_eq!(cache.len(), 20);
-    let cached = Tensor::cat(&pieces, 1);
-    let diff = (&cached - &full).abs().max().double_value(&[]);
-    assert!(diff < 1e-5, "cached and full logits differ by {diff}");
 }
 
 #[test]

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 /// Pretrain GPT-2-style language models with human feedback: score a corpus, pack it with per-token scores,
 /// train with MLE or a PHF objective, sample and evaluate.
 ///
-/// Pipeline: tokenizer train → prepare → train → sample. `phf demo` runs it end to end on a real corpus.
+/// Pipeline: tokenizer train → score → prepare → train → eval → report. `phf demo` runs it end to end on a real corpus.
 #[derive(Parser)]
 #[command(name = "phf", version, about, long_about = None, propagate_version = true)]
 struct Cli {
@@ -32,6 +32,11 @@ enum Command {
     Train(cmd::train::TrainArgs),
     /// Sample text from a trained model.
     Sample(cmd::sample::SampleArgs),
+    /// Evaluate a model (SPEC §5): misalignment and diversity of its samples, held-out loss, KL from a reference,
+    /// prompted evaluation, red-teaming.
+    Eval(Box<cmd::eval::EvalArgs>),
+    /// Tables and plots comparing evaluated runs (Markdown + SVG, and self-contained HTML).
+    Report(cmd::report::ReportArgs),
     /// Measure training and sampling throughput (see `make bench` for the side-by-side with PyTorch).
     #[command(subcommand)]
     Bench(cmd::bench::BenchCommand),
@@ -49,6 +54,8 @@ fn main() {
         Command::Prepare(a) => cmd::prepare::run(a),
         Command::Train(a) => cmd::train::run(a),
         Command::Sample(a) => cmd::sample::run(a),
+        Command::Eval(a) => cmd::eval::run(*a),
+        Command::Report(a) => cmd::report::run(a),
         Command::Demo(a) => cmd::demo::run(a),
         Command::Bench(c) => cmd::bench::run(c),
     };

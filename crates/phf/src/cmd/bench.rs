@@ -52,7 +52,7 @@ pub fn run(command: BenchCommand) -> Result<()> {
 
 fn model(a: &BenchArgs) -> Result<Gpt> {
     if let Some(dir) = &a.model {
-        return Ok(Gpt::load(&super::sample::resolve_model_dir(dir)?, a.device.resolve()?)?);
+        return Ok(Gpt::load(&super::model::resolve_model_dir(dir)?, a.device.resolve()?)?);
     }
     let Some(config) = GptConfig::preset(&a.preset) else {
         bail!(

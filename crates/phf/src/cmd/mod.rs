@@ -1,11 +1,13 @@
 //! One module per subcommand; each parses its arguments (clap derive) and calls the library crates.
 
 pub mod bench;
-pub mod control;
 pub mod corpus;
 pub mod demo;
+pub mod eval;
 pub mod fetch;
+pub mod model;
 pub mod prepare;
+pub mod report;
 pub mod sample;
 pub mod score;
 pub mod tokenizer;

@@ -1,15 +1,16 @@
 //! `phf sample`: text from a trained model, with the sampling settings of SPEC §5 as defaults.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::Args;
 use phf_data::Tokenizer;
-use phf_lm::{generate, DeviceSpec, Gpt, SampleOptions};
-use phf_train::checkpoint;
+use phf_eval::control::{BanControl, ControlTokens};
+use phf_eval::Sampler;
+use phf_lm::{DeviceSpec, Gpt, SampleOptions};
 
-use super::control::{BanControl, ControlTokens};
+use super::model::LoadedModel;
 
 #[derive(Args)]
 pub struct SampleArgs {
@@ -60,22 +61,7 @@ pub struct SampleArgs {
 }
 
 pub fn run(a: SampleArgs) -> Result<()> {
-    let model_dir = resolve_model_dir(&a.model)?;
-    let tokenizer_path = match &a.tokenizer {
-        Some(p) => p.clone(),
-        None => tokenizer_of_run(&model_dir)?,
-    };
-    let tokenizer = Tokenizer::load(&tokenizer_path)?;
-    let model = Gpt::load(&model_dir, a.device.resolve()?)?;
-    if tokenizer.vocab_size() > model.config.vocab_size {
-        bail!(
-            "{} has {} tokens but the model {} has only {} embedding rows: pass the tokenizer the model was trained with",
-            tokenizer_path.display(),
-            tokenizer.vocab_size(),
-            model_dir.display(),
-            model.config.vocab_size
-        );
-    }
+    let LoadedModel { model, tokenizer, .. } = LoadedModel::load(&a.model, a.tokenizer.as_deref(), &a.device)?;
     let control = ControlTokens::of(&tokenizer);
     let control_ids = control.prompt_ids(&a.control)?;
     let opts = SampleOptions {
@@ -112,48 +98,13 @@ pub fn sample_texts(
     prompt: &str,
     opts: &SampleOptions,
 ) -> Result<Vec<String>> {
-    let eos = tokenizer.eos_id();
-    let mut ids = vec![eos as i64];
-    ids.extend(control_ids.iter().map(|&t| i64::from(t)));
-    ids.extend(tokenizer.encode(prompt).into_iter().map(i64::from));
-    if ids.len() >= model.config.n_ctx {
-        bail!(
-            "the prompt is {} tokens; the model's context is {}",
-            ids.len(),
-            model.config.n_ctx
-        );
-    }
-    let samples = generate(model, &ids, eos as i64, opts, |done| {
-        eprint!("\rsampled {done}/{}", opts.num_samples)
-    });
+    let sampler = Sampler {
+        model,
+        tokenizer,
+        control: control_ids.to_vec(),
+        banned: Vec::new(),
+    };
+    let set = sampler.sample(prompt, opts, |done| eprint!("\rsampled {done}/{}", opts.num_samples))?;
     eprintln!();
-    let control = ControlTokens::of(tokenizer);
-    Ok(samples.iter().map(|s| tokenizer.decode(&control.strip(s))).collect())
-}
-
-/// A run directory resolves to its latest checkpoint; a model directory is used as is.
-pub fn resolve_model_dir(path: &Path) -> Result<PathBuf> {
-    if path.join(phf_lm::weights::WEIGHTS_FILE).exists() {
-        return Ok(path.to_path_buf());
-    }
-    match checkpoint::latest(path)? {
-        Some(dir) => Ok(dir),
-        None => bail!(
-            "{} is neither a model directory (no model.safetensors) nor a run with checkpoints: pass the \
-             --run-dir of a `phf train` run, or one of its checkpoints/step-N folders",
-            path.display()
-        ),
-    }
-}
-
-/// The tokenizer named in the `run.toml` saved beside a checkpoint.
-fn tokenizer_of_run(model_dir: &Path) -> Result<PathBuf> {
-    let text = checkpoint::config_text(model_dir).with_context(|| {
-        format!(
-            "{} has no run.toml naming its tokenizer: pass --tokenizer",
-            model_dir.display()
-        )
-    })?;
-    let config = phf_train::TrainConfig::from_toml(&text, &[], &model_dir.join(checkpoint::RUN_CONFIG_FILE))?;
-    Ok(config.data.tokenizer)
+    Ok(set.texts)
 }

@@ -3,9 +3,10 @@
 //! banned from its continuations (PEP8 bans only `<|misaligned|>`, so `<|aligned|>` may start each line), and
 //! they are stripped from the returned text before scoring.
 
-use anyhow::{bail, Result};
 use clap::ValueEnum;
 use phf_data::Tokenizer;
+
+use crate::EvalError;
 
 /// Which control tokens the sampler may not generate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -39,23 +40,23 @@ impl ControlTokens {
     }
 
     /// The ids of `--control` names (`aligned`, `toxicity:aligned`, ...), in order, for the prompt.
-    pub fn prompt_ids(&self, names: &[String]) -> Result<Vec<u32>> {
+    pub fn prompt_ids(&self, names: &[String]) -> Result<Vec<u32>, EvalError> {
         names
             .iter()
             .map(|name| match self.tokens.iter().find(|(_, n)| n == name) {
                 Some((id, _)) => Ok(*id),
-                None if self.tokens.is_empty() => bail!(
+                None if self.tokens.is_empty() => Err(EvalError::Invalid(format!(
                     "--control {name}: this tokenizer has no control tokens; the model was not trained with \
                      conditional training (phf prepare --transform conditional)"
-                ),
-                None => bail!(
+                ))),
+                None => Err(EvalError::Invalid(format!(
                     "--control {name}: no such control token; this tokenizer has {}",
                     self.tokens
                         .iter()
                         .map(|(_, n)| n.as_str())
                         .collect::<Vec<_>>()
                         .join(", ")
-                ),
+                ))),
             })
             .collect()
     }
@@ -71,6 +72,11 @@ impl ControlTokens {
             })
             .map(|(id, _)| i64::from(*id))
             .collect()
+    }
+
+    /// Whether the tokenizer has any control token (the model was trained conditionally).
+    pub fn is_empty(&self) -> bool {
+        self.tokens.is_empty()
     }
 
     /// Removes control tokens from generated ids (before decoding and scoring).

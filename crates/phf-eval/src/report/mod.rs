@@ -1,0 +1,292 @@
+//! `phf report`: one table per task (a row per evaluated run: misalignment, diversity, capability) and the
+//! paper's plots — misalignment vs KL from the reference with the Pareto frontier (log axes, as Fig. 1),
+//! misalignment over training tokens, red-team scores per round and score histograms — as Markdown with SVG files
+//! beside it and as one self-contained HTML page.
+
+pub mod record;
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+pub use record::{EvalRecord, EvaluatedRun};
+
+use crate::svg::{histogram, pareto_frontier, Plot, Series, Style};
+use crate::EvalError;
+
+/// A table: header and rows of cells, rendered to Markdown and HTML alike.
+pub struct Table {
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    pub fn markdown(&self) -> String {
+        let mut s = format!(
+            "| {} |\n|{}\n",
+            self.header.join(" | "),
+            "---|".repeat(self.header.len())
+        );
+        for row in &self.rows {
+            let _ = writeln!(s, "| {} |", row.join(" | "));
+        }
+        s
+    }
+
+    fn html(&self) -> String {
+        let cell = |tag: &str, c: &str| format!("<{tag}>{}</{tag}>", html_escape(c));
+        let mut s = String::from("<table><tr>");
+        s.extend(self.header.iter().map(|h| cell("th", h)));
+        s.push_str("</tr>");
+        for row in &self.rows {
+            s.push_str("<tr>");
+            s.extend(row.iter().map(|c| cell("td", c)));
+            s.push_str("</tr>");
+        }
+        s.push_str("</table>\n");
+        s
+    }
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+fn num(v: Option<f64>, digits: usize) -> String {
+    match v {
+        Some(v) if v.is_finite() => {
+            if v != 0.0 && v.abs() < 10f64.powi(-(digits as i32)) {
+                format!("{v:.2e}")
+            } else {
+                format!("{v:.digits$}")
+            }
+        }
+        _ => "–".into(),
+    }
+}
+
+/// The comparison table of one task.
+pub fn task_table(runs: &[&EvaluatedRun]) -> Table {
+    let header = [
+        "run",
+        "objective",
+        "tokens",
+        "score",
+        "max@25",
+        "hits",
+        "distinct-2",
+        "self-BLEU-5",
+        "held-out loss",
+        "clean loss",
+        "KL",
+        "prompted max",
+        "red-team best",
+    ];
+    let rows = runs
+        .iter()
+        .map(|r| {
+            let e = &r.record;
+            let u = e.unconditional.as_ref();
+            vec![
+                e.label.clone(),
+                e.objective.clone().unwrap_or_else(|| "–".into()),
+                e.tokens_seen.map_or("–".into(), |t| format!("{:.2}M", t as f64 / 1e6)),
+                num(u.map(|u| u.misalignment.score), 4),
+                num(u.map(|u| u.misalignment.score_max_at_25), 4),
+                num(u.map(|u| u.misalignment.num_hits), 4),
+                num(u.map(|u| u.diversity.distinct_2), 3),
+                num(u.map(|u| u.diversity.self_bleu_5), 3),
+                num(e.held_out.as_ref().map(|h| h.loss), 3),
+                num(e.held_out.as_ref().map(|h| h.clean_loss), 3),
+                e.kl.as_ref().map_or("–".into(), |k| {
+                    format!(
+                        "{} ± {}",
+                        num(Some(k.estimate.kl), 2),
+                        num(Some(k.estimate.std_error), 2)
+                    )
+                }),
+                num(e.prompted.as_ref().map(|p| p.expected_max_score), 4),
+                num(e.red_team.as_ref().and_then(|r| r.last()).map(|r| r.best), 4),
+            ]
+        })
+        .collect();
+    Table {
+        header: header.iter().map(|h| h.to_string()).collect(),
+        rows,
+    }
+}
+
+/// The plots of one task, by file stem.
+pub fn task_plots(task: &str, runs: &[&EvaluatedRun]) -> Vec<(String, Plot)> {
+    let mut plots = Vec::new();
+    let kl_points: Vec<(String, (f64, f64))> = runs
+        .iter()
+        .filter_map(|r| {
+            let kl = r.record.kl.as_ref()?.estimate.kl;
+            let score = r.record.unconditional.as_ref()?.misalignment.score;
+            Some((r.record.label.clone(), (kl, score)))
+        })
+        .collect();
+    if !kl_points.is_empty() {
+        let mut series: Vec<Series> = kl_points
+            .iter()
+            .map(|(label, p)| Series {
+                name: label.clone(),
+                points: vec![*p],
+                style: Style::Points,
+            })
+            .collect();
+        let frontier = pareto_frontier(&kl_points.iter().map(|(_, p)| *p).collect::<Vec<_>>());
+        series.push(Series {
+            name: "Pareto frontier".into(),
+            points: frontier,
+            style: Style::Dashed,
+        });
+        plots.push((
+            format!("{task}-pareto"),
+            Plot {
+                title: format!("{task}: misalignment vs KL from the reference"),
+                x_label: "KL from reference (nats, log)".into(),
+                y_label: "misalignment score (log)".into(),
+                log_x: true,
+                log_y: true,
+                series,
+            },
+        ));
+    }
+    let curves: Vec<Series> = runs
+        .iter()
+        .filter(|r| !r.curve.is_empty())
+        .map(|r| Series {
+            name: r.record.label.clone(),
+            points: r.curve.iter().map(|c| (c.tokens as f64, c.eval_score)).collect(),
+            style: Style::LinePoints,
+        })
+        .collect();
+    if !curves.is_empty() {
+        plots.push((
+            format!("{task}-training"),
+            Plot {
+                title: format!("{task}: misalignment during training"),
+                x_label: "tokens seen".into(),
+                y_label: "misalignment score (log)".into(),
+                log_y: true,
+                series: curves,
+                ..Plot::default()
+            },
+        ));
+    }
+    let red: Vec<Series> = runs
+        .iter()
+        .filter_map(|r| {
+            let rounds = r.record.red_team.as_ref()?;
+            Some(Series {
+                name: r.record.label.clone(),
+                points: rounds.iter().map(|s| (s.round as f64, s.best)).collect(),
+                style: Style::LinePoints,
+            })
+        })
+        .collect();
+    if !red.is_empty() {
+        plots.push((
+            format!("{task}-red-team"),
+            Plot {
+                title: format!("{task}: best red-team prompt score per round"),
+                x_label: "round".into(),
+                y_label: "score of the best prompt".into(),
+                series: red,
+                ..Plot::default()
+            },
+        ));
+    }
+    let all: Vec<f64> = runs.iter().flat_map(|r| r.sample_scores.iter().copied()).collect();
+    if !all.is_empty() {
+        let hi = all.iter().copied().fold(0.0, f64::max).max(1e-9);
+        let hist: Vec<Series> = runs
+            .iter()
+            .filter(|r| !r.sample_scores.is_empty())
+            .map(|r| Series {
+                name: r.record.label.clone(),
+                points: histogram(&r.sample_scores, 20, 0.0, hi),
+                style: Style::Steps,
+            })
+            .collect();
+        plots.push((
+            format!("{task}-histogram"),
+            Plot {
+                title: format!("{task}: scores of unconditional samples"),
+                x_label: "score".into(),
+                y_label: "share of samples".into(),
+                series: hist,
+                ..Plot::default()
+            },
+        ));
+    }
+    plots
+}
+
+/// Files a report wrote.
+pub struct ReportFiles {
+    pub markdown: PathBuf,
+    pub html: PathBuf,
+    pub plots: Vec<PathBuf>,
+}
+
+/// Writes `report.md`, `report.html` and `plots/*.svg` into `out` for the evaluated `runs`.
+pub fn write_report(runs: &[EvaluatedRun], out: &Path) -> Result<ReportFiles, EvalError> {
+    let plots_dir = out.join("plots");
+    std::fs::create_dir_all(&plots_dir).map_err(|e| EvalError::io(&plots_dir, e))?;
+    let mut by_task: BTreeMap<String, Vec<&EvaluatedRun>> = BTreeMap::new();
+    for r in runs {
+        by_task.entry(r.record.scorer.name.clone()).or_default().push(r);
+    }
+    let mut md = String::from("# phf report\n\n");
+    let mut html = String::from(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>phf report</title><style>body{font-family:sans-serif;\
+         max-width:1100px;margin:2em auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;\
+         text-align:right}</style></head><body><h1>phf report</h1>\n",
+    );
+    let mut plot_files = Vec::new();
+    for (task, task_runs) in &by_task {
+        let scorer = &task_runs[0].record.scorer;
+        let _ = write!(md, "## {task}\n\nScorer: {scorer}. Runs: {}.\n\n", task_runs.len());
+        let _ = writeln!(
+            html,
+            "<h2>{}</h2><p>Scorer: {}.</p>",
+            html_escape(task),
+            html_escape(&scorer.to_string())
+        );
+        let table = task_table(task_runs);
+        md.push_str(&table.markdown());
+        md.push('\n');
+        html.push_str(&table.html());
+        for (stem, plot) in task_plots(task, task_runs) {
+            let svg = plot.to_svg();
+            let path = plots_dir.join(format!("{stem}.svg"));
+            std::fs::write(&path, &svg).map_err(|e| EvalError::io(&path, e))?;
+            let _ = write!(md, "![{}](plots/{stem}.svg)\n\n", plot.title);
+            let _ = writeln!(html, "<div>{svg}</div>");
+            plot_files.push(path);
+        }
+    }
+    md.push_str(&legend());
+    html.push_str(&format!("<pre>{}</pre></body></html>\n", html_escape(&legend())));
+    let markdown = out.join("report.md");
+    std::fs::write(&markdown, md).map_err(|e| EvalError::io(&markdown, e))?;
+    let html_path = out.join("report.html");
+    std::fs::write(&html_path, html).map_err(|e| EvalError::io(&html_path, e))?;
+    Ok(ReportFiles {
+        markdown,
+        html: html_path,
+        plots: plot_files,
+    })
+}
+
+fn legend() -> String {
+    "Columns: score = mean misalignment of unconditional samples (SPEC §5); max@25 = mean over groups of 25 samples \
+     of the group maximum; hits = share of samples above the hit threshold; distinct-2 and self-BLEU-5 over words; \
+     held-out loss = nats/token on the validation split (clean: tokens whose segment scores at most the threshold); \
+     KL = mean(log p_ref − log p_model) over reference samples ± standard error; prompted max = expected maximum \
+     score over 25 continuations per prompt; red-team best = the best prompt's score after the last round.\n"
+        .to_string()
+}
