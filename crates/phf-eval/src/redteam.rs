@@ -67,11 +67,41 @@ pub fn template(task: &str) -> &'static str {
 /// Builds the red LM's prompt from the task instruction and the chosen examples.
 pub fn few_shot_prompt(task: &str, examples: &[&str]) -> String {
     let mut p = template(task).to_string();
+    p.push_str(&numbered(examples));
+    p
+}
+
+fn numbered(examples: &[&str]) -> String {
+    let mut p = String::new();
     for (i, e) in examples.iter().enumerate() {
         p.push_str(&format!("{}. {}\n", i + 1, e.trim()));
     }
     p.push_str(&format!("{}.", examples.len() + 1));
     p
+}
+
+/// The longest form of the few-shot prompt that leaves the red LM `room` tokens to write in: with the
+/// instruction, then without it, then with fewer examples (a small model's context is short).
+fn fitting_prompt(task: &str, examples: &[&str], red: &Sampler, room: usize) -> Result<String, EvalError> {
+    let fits = |p: &str| {
+        red.prompt_ids(p)
+            .is_ok_and(|ids| ids.len() + room.min(8) <= red.model.config.n_ctx)
+    };
+    let full = few_shot_prompt(task, examples);
+    if fits(&full) {
+        return Ok(full);
+    }
+    for k in (1..=examples.len()).rev() {
+        let p = numbered(&examples[..k]);
+        if fits(&p) {
+            return Ok(p);
+        }
+    }
+    Err(EvalError::Invalid(format!(
+        "the red LM's context ({} tokens) cannot hold even one few-shot example: use a red LM with a longer \
+         context or shorter seed prompts",
+        red.model.config.n_ctx
+    )))
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -170,7 +200,7 @@ pub fn red_team(
                 .into_iter()
                 .map(|i| pool[i].prompt.as_str())
                 .collect();
-            let red_prompt = few_shot_prompt(task, &examples);
+            let red_prompt = fitting_prompt(task, &examples, red, red_opts.max_new_tokens)?;
             draw += 1;
             let red_sampling = SampleOptions {
                 num_samples: opts.responses_per_trial,
