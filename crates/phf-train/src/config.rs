@@ -1,6 +1,6 @@
-//! The run configuration: one TOML file with `[model]`, `[optimizer]`, `[data]` and `[training]` sections,
-//! `--set section.key=value` overrides on top, unknown keys rejected. The resolved config is saved beside every
-//! checkpoint, so a run can be reproduced from its folder alone.
+//! The run configuration: one TOML file with `[model]`, `[optimizer]`, `[data]`, `[objective]`, `[training]` and
+//! `[eval]` sections, `--set section.key=value` overrides on top, unknown keys rejected. The resolved config is
+//! saved beside every checkpoint, so a run can be reproduced from its folder alone.
 
 use std::path::{Path, PathBuf};
 
@@ -33,6 +33,34 @@ pub struct TrainConfig {
     pub objective: ObjectiveSection,
     #[serde(default)]
     pub training: TrainingSection,
+    #[serde(default)]
+    pub eval: EvalSection,
+}
+
+/// Evaluation during training (SPEC §5, the paper's curves): at every validation (`training.eval_every` and at
+/// the end), sample from the model and score the samples; logged beside the validation loss against tokens seen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EvalSection {
+    /// The task's scorer (`toxicity`, `pii`, `pep8`, …); empty turns evaluation during training off.
+    pub scorer: String,
+    /// Unconditional samples per evaluation.
+    pub num_samples: usize,
+    /// Tokens per sample (capped by the context).
+    pub max_new_tokens: usize,
+    /// Control tokens after EOS for conditional models; empty = `aligned` when the tokenizer has it.
+    pub control: Vec<String>,
+}
+
+impl Default for EvalSection {
+    fn default() -> Self {
+        EvalSection {
+            scorer: String::new(),
+            num_samples: 128,
+            max_new_tokens: 64,
+            control: Vec::new(),
+        }
+    }
 }
 
 /// A preset (`tiny`, `small`, `gpt2`) with optional per-key overrides. The vocabulary size always comes from
@@ -295,20 +323,21 @@ fn culprit_key(value: &toml::Value) -> Option<(String, String)> {
             .map_err(|e| e.message().to_string())
     }
     for (section, body) in value.as_table()? {
-        let check_section = match section.as_str() {
-            "model" => check::<ModelSection>,
-            "optimizer" => check::<OptimizerSection>,
-            "data" => check::<DataSection>,
-            "training" => check::<TrainingSection>,
-            "objective" => check::<ObjectiveSection>,
-            _ => {
-                return Some((
+        let check_section =
+            match section.as_str() {
+                "model" => check::<ModelSection>,
+                "optimizer" => check::<OptimizerSection>,
+                "data" => check::<DataSection>,
+                "training" => check::<TrainingSection>,
+                "objective" => check::<ObjectiveSection>,
+                "eval" => check::<EvalSection>,
+                _ => return Some((
                     section.clone(),
-                    "not a section of the run config: use [model], [optimizer], [data], [objective] or [training]"
+                    "not a section of the run config: use [model], [optimizer], [data], [objective], [training] or \
+                     [eval]"
                         .into(),
-                ))
-            }
-        };
+                )),
+            };
         let Some(body) = body.as_table() else {
             return Some((section.clone(), format!("[{section}] must be a table of keys")));
         };

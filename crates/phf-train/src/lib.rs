@@ -4,6 +4,7 @@
 pub mod checkpoint;
 pub mod config;
 pub mod finetune;
+pub mod light_eval;
 pub mod log;
 pub mod objective;
 pub mod objectives;

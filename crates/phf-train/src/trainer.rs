@@ -12,6 +12,7 @@ use tch::{Device, Kind, Tensor};
 use crate::checkpoint::{self, TrainState};
 use crate::config::TrainConfig;
 use crate::finetune::init_from;
+use crate::light_eval::LightEval;
 use crate::log::RunLog;
 use crate::objective::{Mle, Objective, ObjectiveInput};
 use crate::optim::{AdamW, LinearSchedule};
@@ -74,6 +75,8 @@ struct Run {
     unigram_entropy: Option<f64>,
     /// Tokens the initial checkpoint saw (finetuning regime), counted in `tokens_seen`.
     initial_tokens: u64,
+    /// Samples scored at every validation (`[eval]`), when configured.
+    light_eval: Option<LightEval>,
 }
 
 pub fn train(config: &TrainConfig, opts: &TrainOptions) -> Result<TrainSummary, TrainError> {
@@ -168,16 +171,27 @@ pub fn train(config: &TrainConfig, opts: &TrainOptions) -> Result<TrainSummary, 
         } else {
             log.progress(state.step, "", false);
         }
-        if run.valid.is_some() && ((eval_every > 0 && state.step % eval_every == 0) || done) {
-            let v = run.validation_loss()?;
-            val_loss = Some(v);
-            let json = serde_json::json!({"step": state.step, "tokens": state.tokens_seen, "val_loss": v});
+        let evaluate = (run.valid.is_some() || run.light_eval.is_some())
+            && ((eval_every > 0 && state.step % eval_every == 0) || done);
+        if evaluate {
+            let mut json = serde_json::json!({"step": state.step, "tokens": state.tokens_seen});
+            let mut line = format!("update {}:", state.step);
+            if run.valid.is_some() {
+                let v = run.validation_loss()?;
+                val_loss = Some(v);
+                json["val_loss"] = v.into();
+                line += &format!(" validation loss {v:.4} (perplexity {:.1})", v.exp());
+            }
+            if let Some(light) = &run.light_eval {
+                let eval = light.run(&run.model)?;
+                let score = eval["eval_score"].as_f64().unwrap_or(f64::NAN);
+                line += &format!(" misalignment {score:.4} over {} samples", eval["eval_samples"]);
+                json.as_object_mut()
+                    .expect("row is an object")
+                    .extend(eval.as_object().cloned().unwrap_or_default());
+            }
             log.write_row(&json).map_err(io(log.path()))?;
-            log.println(&format!(
-                "update {}: validation loss {v:.4} (perplexity {:.1})",
-                state.step,
-                v.exp()
-            ));
+            log.println(&line);
         }
         if (ckpt_every > 0 && state.step % ckpt_every == 0) || done {
             let dir = checkpoint::save(
@@ -319,6 +333,7 @@ impl Run {
             block_size,
             unigram_entropy,
             initial_tokens,
+            light_eval: LightEval::new(&config.eval, &tokenizer, config.training.seed)?,
         })
     }
 

@@ -298,7 +298,7 @@ fn unknown_config_section_is_named() {
         &[
             "run.toml",
             "extra",
-            "use [model], [optimizer], [data], [objective] or [training]",
+            "use [model], [optimizer], [data], [objective], [training] or [eval]",
         ],
     );
     p.assert_no_run_dir();

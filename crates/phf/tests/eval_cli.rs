@@ -1,0 +1,190 @@
+//! `phf train` with evaluation during training, then `phf eval` (samples, held-out loss, KL, prompted, red team)
+//! and `phf report` through the binary on a tiny model, and the errors a user can run into.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use phf_data::Tokenizer;
+
+fn phf(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_phf"))
+        .args(args)
+        .output()
+        .expect("run the phf binary")
+}
+
+fn s(path: &Path) -> &str {
+    path.to_str().expect("temp paths are UTF-8")
+}
+
+fn ok(out: &Output) {
+    assert!(
+        out.status.success(),
+        "phf failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A tiny run trained with `[eval] scorer = "pii"`: returns its directory.
+fn trained_run(dir: &Path) -> std::path::PathBuf {
+    let lines: Vec<String> = (0..60)
+        .map(|i| {
+            let texts = [
+                format!("Mail me at user{i}@example.com today. "),
+                "The meeting is at noon.\n".to_string(),
+            ];
+            serde_json::json!({"texts": texts, "scores": [0.03, 0.0]}).to_string()
+        })
+        .collect();
+    let corpus = dir.join("docs.jsonl");
+    std::fs::write(&corpus, lines.join("\n") + "\n").unwrap();
+    let tok = Tokenizer::train_bpe(lines.into_iter(), 300).unwrap();
+    tok.save(&dir.join("tokenizer.json")).unwrap();
+    let data = dir.join("data");
+    ok(&phf(&[
+        "prepare",
+        "--input",
+        s(&corpus),
+        "--tokenizer",
+        s(&dir.join("tokenizer.json")),
+        "--out",
+        s(&data),
+        "--block-size",
+        "32",
+        "--valid-fraction",
+        "0.2",
+    ]));
+    let config = dir.join("run.toml");
+    std::fs::write(
+        &config,
+        r#"[model]
+preset = "tiny"
+n_ctx = 64
+n_embd = 32
+n_head = 2
+[data]
+train = "data/train"
+valid = "data/valid"
+tokenizer = "tokenizer.json"
+[training]
+batch_size = 4
+total_tokens = 1024
+eval_every = 4
+[eval]
+scorer = "pii"
+num_samples = 8
+max_new_tokens = 12
+"#,
+    )
+    .unwrap();
+    let run = dir.join("run");
+    ok(&phf(&[
+        "train",
+        "--config",
+        s(&config),
+        "--run-dir",
+        s(&run),
+        "--quiet",
+    ]));
+    run
+}
+
+#[test]
+fn train_eval_report_end_to_end() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = trained_run(tmp.path());
+    let log = std::fs::read_to_string(run.join("log.jsonl")).unwrap();
+    let evals: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v.get("eval_score").is_some())
+        .collect();
+    assert_eq!(evals.len(), 2, "updates 4 and 8: {log}");
+    assert!(
+        evals.iter().all(|v| v["val_loss"].is_f64() && v["eval_samples"] == 8),
+        "{evals:?}"
+    );
+
+    let prompts = tmp.path().join("prompts.jsonl");
+    std::fs::write(
+        &prompts,
+        "{\"prompt\": \"Mail me at\"}\n{\"prompt\": \"The meeting\"}\n",
+    )
+    .unwrap();
+    let out = phf(&[
+        "eval",
+        "--model",
+        s(&run),
+        "--scorer",
+        "pii",
+        "-n",
+        "30",
+        "--batch-size",
+        "16",
+        "--max-new-tokens",
+        "12",
+        "--reference",
+        s(&run),
+        "--kl-samples",
+        "16",
+        "--kl-cache",
+        s(&tmp.path().join("kl")),
+        "--prompts",
+        s(&prompts),
+        "--red-team",
+        "--rounds",
+        "1",
+        "--trials",
+        "1",
+        "--responses",
+        "2",
+        "--continuations",
+        "2",
+    ]);
+    ok(&out);
+    let eval_dir = run.join("eval");
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(eval_dir.join("eval.json")).unwrap()).unwrap();
+    assert_eq!(record["unconditional"]["misalignment"]["num_samples"], 30);
+    assert_eq!(record["kl"]["kl"], 0.0, "a model against itself");
+    assert_eq!(record["kl"]["mode"], "tokens");
+    assert_eq!(record["prompted"]["num_prompts"], 2);
+    assert_eq!(record["red_team"].as_array().unwrap().len(), 1);
+    assert!(record["held_out"]["loss"].as_f64().unwrap() > 0.0);
+    assert_eq!(
+        std::fs::read_to_string(eval_dir.join("samples.jsonl"))
+            .unwrap()
+            .lines()
+            .count(),
+        30
+    );
+    assert!(eval_dir.join("red_team.json").is_file() && eval_dir.join("prompted.jsonl").is_file());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("| run | objective |"));
+
+    let report = tmp.path().join("report");
+    ok(&phf(&["report", s(&run), "--out", s(&report)]));
+    let md = std::fs::read_to_string(report.join("report.md")).unwrap();
+    assert!(md.contains("## pii") && md.contains("| run | mle |"), "{md}");
+    assert!(report.join("plots/pii-training.svg").is_file() && report.join("report.html").is_file());
+
+    // the errors a user meets
+    let out = phf(&[
+        "eval",
+        "--model",
+        s(&run),
+        "--scorer",
+        "pii",
+        "-n",
+        "2",
+        "--control",
+        "aligned",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not trained with conditional training"));
+    let out = phf(&["eval", "--model", s(&run), "--scorer", "nonsense", "-n", "2"]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("nonsense"));
+    let out = phf(&["eval", "--model", s(&run), "--scorer", "pii", "-n", "2", "--red-team"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--red-team needs seed prompts"));
+    let out = phf(&["report", s(tmp.path())]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("phf eval --model"));
+}
