@@ -153,27 +153,39 @@ fn pick_next(logits: &Tensor, banned: &Tensor, eos: i64, ban_eos: bool, opts: &S
 
 /// Nucleus (top-p) filtering as Hugging Face's `TopPLogitsWarper`: keep a token when the probability mass of
 /// the tokens more likely than it is below `top_p`. Rather than sorting the whole vocabulary every step, sort
-/// only the k most likely tokens, growing k until they hold `top_p` of the mass in every row (a handful of
-/// tokens for a trained model, the whole vocabulary for a uniform one).
+/// only the k most likely tokens, and grow k only for the rows whose top k do not yet hold `top_p` of the mass (a
+/// handful of tokens for a trained model's confident rows; many for its flat rows, which no longer make every
+/// other row of a large batch pay for them).
 fn nucleus(logits: &Tensor, top_p: f64) -> Tensor {
     let probs = logits.softmax(-1, Kind::Float);
+    let cutoff = nucleus_cutoff(&probs, top_p, 64);
+    // everything less likely than the smallest kept probability of its row goes
+    logits.masked_fill(&probs.lt_tensor(&cutoff), f64::NEG_INFINITY)
+}
+
+/// The smallest kept probability of each row of `probs` `(B, V)`, as `(B, 1)`, looking at the `k` most likely
+/// tokens first.
+fn nucleus_cutoff(probs: &Tensor, top_p: f64, k: i64) -> Tensor {
     let vocab = probs.size()[1];
-    let mut k = vocab.min(64);
-    loop {
-        let (top, _) = probs.topk(k, -1, true, true); // (B, k), descending
-        let held = top.sum_dim_intlist(-1, false, Kind::Float).min().double_value(&[]);
-        if held >= top_p || k == vocab {
-            let mass_above = top.cumsum(-1, Kind::Float) - &top;
-            let dropped = mass_above.ge(top_p);
-            // the smallest kept probability of each row: everything less likely goes
-            let cutoff = top.masked_fill(&dropped, f64::INFINITY).amin([-1].as_slice(), true); // (B, 1)
-            return logits.masked_fill(&probs.lt_tensor(&cutoff), f64::NEG_INFINITY);
-        }
-        // the top k hold `held` of the mass: guess how many more are needed; past a quarter of the vocabulary a
-        // full sort is cheaper than another round
-        let guess = (k as f64 * 2.0 * top_p / held.max(1e-9)).ceil() as i64;
-        k = if guess > vocab / 4 { vocab } else { guess.max(2 * k) };
+    let k = k.min(vocab);
+    let (top, _) = probs.topk(k, -1, true, true); // (B, k), descending
+    let mass_above = top.cumsum(-1, Kind::Float) - &top;
+    let cutoff = top.masked_fill(&mass_above.ge(top_p), f64::INFINITY).amin([-1].as_slice(), true); // (B, 1)
+    if k == vocab {
+        return cutoff;
     }
+    let held = top.sum_dim_intlist(-1, false, Kind::Float); // (B,)
+    let short = held.lt(top_p).nonzero().squeeze_dim(1); // rows whose top k hold too little
+    if short.numel() == 0 {
+        return cutoff;
+    }
+    // the top k hold `least` of the mass in the poorest row: guess how many more are needed; past a quarter of
+    // the vocabulary a full sort is cheaper than another round
+    let least = held.index_select(0, &short).min().double_value(&[]);
+    let guess = (k as f64 * 2.0 * top_p / least.max(1e-9)).ceil() as i64;
+    let next = if guess > vocab / 4 { vocab } else { guess.max(2 * k) };
+    let sub = nucleus_cutoff(&probs.index_select(0, &short), top_p, next);
+    cutoff.index_copy(0, &short, &sub)
 }
 
 #[cfg(test)]
