@@ -170,7 +170,9 @@ fn nucleus_cutoff(probs: &Tensor, top_p: f64, k: i64) -> Tensor {
     let k = k.min(vocab);
     let (top, _) = probs.topk(k, -1, true, true); // (B, k), descending
     let mass_above = top.cumsum(-1, Kind::Float) - &top;
-    let cutoff = top.masked_fill(&mass_above.ge(top_p), f64::INFINITY).amin([-1].as_slice(), true); // (B, 1)
+    let cutoff = top
+        .masked_fill(&mass_above.ge(top_p), f64::INFINITY)
+        .amin([-1].as_slice(), true); // (B, 1)
     if k == vocab {
         return cutoff;
     }

@@ -37,6 +37,8 @@ enum Command {
     Eval(Box<cmd::eval::EvalArgs>),
     /// Tables and plots comparing evaluated runs (Markdown + SVG, and self-contained HTML).
     Report(cmd::report::ReportArgs),
+    /// The paper's comparison: tasks × objectives × regimes at one scale, evaluated and reported (resumable).
+    Grid(Box<cmd::grid::GridArgs>),
     /// Measure training and sampling throughput (see `make bench` for the side-by-side with PyTorch).
     #[command(subcommand)]
     Bench(cmd::bench::BenchCommand),
@@ -56,6 +58,7 @@ fn main() {
         Command::Sample(a) => cmd::sample::run(a),
         Command::Eval(a) => cmd::eval::run(*a),
         Command::Report(a) => cmd::report::run(a),
+        Command::Grid(a) => cmd::grid::run(*a),
         Command::Demo(a) => cmd::demo::run(a),
         Command::Bench(c) => cmd::bench::run(c),
     };

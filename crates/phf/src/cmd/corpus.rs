@@ -29,7 +29,7 @@ pub struct ExportArgs {
 
 pub fn run(command: CorpusCommand) -> Result<()> {
     match command {
-        CorpusCommand::Export(a) => export(&a),
+        CorpusCommand::Export(a) => export_to(&a.input, &a.out),
         CorpusCommand::FetchDemo => {
             println!("{}", super::demo::fetch_corpus()?.display());
             Ok(())
@@ -37,32 +37,33 @@ pub fn run(command: CorpusCommand) -> Result<()> {
     }
 }
 
-fn export(a: &ExportArgs) -> Result<()> {
-    let tmp = a.out.with_extension("jsonl.partial");
+/// Writes the documents of `input` to `out` as `{"text", "source"}` JSON lines (through a temporary file).
+pub fn export_to(input: &[PathBuf], out: &std::path::Path) -> Result<()> {
+    let tmp = out.with_extension("jsonl.partial");
     let result = (|| -> Result<u64> {
-        let mut out =
+        let mut writer =
             BufWriter::new(std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?);
-        let mut reader = CorpusReader::open(&a.input)?;
+        let mut reader = CorpusReader::open(input)?;
         let mut n = 0;
         for doc in reader.by_ref() {
             let doc = doc?;
             writeln!(
-                out,
+                writer,
                 "{}",
                 serde_json::json!({ "text": doc.text(), "source": doc.source })
             )?;
             n += 1;
         }
-        out.flush()?;
+        writer.flush()?;
         eprintln!(
             "exported {n} documents ({} skipped) to {}",
             reader.stats().skipped,
-            a.out.display()
+            out.display()
         );
         Ok(n)
     })();
     match result {
-        Ok(_) => Ok(std::fs::rename(&tmp, &a.out)?),
+        Ok(_) => Ok(std::fs::rename(&tmp, out)?),
         Err(e) => {
             let _ = std::fs::remove_file(&tmp);
             Err(e)

@@ -116,6 +116,19 @@ pub struct EvalArgs {
     pub out: Option<PathBuf>,
 }
 
+impl EvalArgs {
+    /// The command line's defaults for `model` (what `phf eval --model MODEL --scorer pii` would use).
+    pub fn defaults(model: &Path) -> EvalArgs {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            args: EvalArgs,
+        }
+        let model = model.to_string_lossy();
+        <Cli as clap::Parser>::parse_from(["phf-eval", "--model", &model, "--scorer", "pii"]).args
+    }
+}
+
 pub fn run(a: EvalArgs) -> Result<()> {
     let (record, out) = evaluate(&a)?;
     let run = EvaluatedRun::load(out.parent().unwrap_or(Path::new(".")));

@@ -5,6 +5,7 @@ pub mod corpus;
 pub mod demo;
 pub mod eval;
 pub mod fetch;
+pub mod grid;
 pub mod model;
 pub mod prepare;
 pub mod report;

@@ -108,6 +108,19 @@ fn transform_options(a: &PrepareArgs) -> Result<TransformOptions> {
 }
 
 pub fn run(a: PrepareArgs) -> Result<()> {
+    let report = prepare_report(a)?;
+    println!("{report}");
+    Ok(())
+}
+
+/// `phf prepare` for a pipeline: the JSON report goes to standard error with the progress.
+pub fn prepare_quietly(a: PrepareArgs) -> Result<()> {
+    let report = prepare_report(a)?;
+    eprintln!("{report}");
+    Ok(())
+}
+
+fn prepare_report(a: PrepareArgs) -> Result<String> {
     let transform = transform_options(&a)?;
     let tokenizer = Tokenizer::load(&a.tokenizer)?;
     let opts = PrepareOptions {
@@ -118,6 +131,5 @@ pub fn run(a: PrepareArgs) -> Result<()> {
     };
     let report = prepare_with_transform(&a.input, &tokenizer, &opts, &transform, &a.out)
         .with_context(|| format!("phf prepare into {}", a.out.display()))?;
-    println!("{}", serde_json::to_string_pretty(&report)?);
-    Ok(())
+    Ok(serde_json::to_string_pretty(&report)?)
 }

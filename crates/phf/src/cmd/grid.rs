@@ -1,0 +1,392 @@
+//! `phf grid`: the paper's comparison — tasks × objectives × regimes (pretraining; finetuning from the MLE
+//! checkpoint at half the budget) at one scale — as one resumable job: corpus, scoring, tokenizer, the plain /
+//! filtering / conditional data, every run, its evaluation, and one report across all. Finished stages are kept
+//! (a `done` marker per run, `eval/eval.json` per evaluation), so a rerun after an interruption picks up where it
+//! stopped; an interrupted run resumes from its latest checkpoint.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use phf_data::{Shard, Threshold};
+use phf_eval::report::{write_report, EvaluatedRun};
+use phf_lm::DeviceSpec;
+use phf_train::presets::Presets;
+use phf_train::{checkpoint, train, TrainOptions};
+
+use super::eval::{evaluate, EvalArgs};
+use super::prepare::{PrepareArgs, Transform};
+use super::score::ScoreArgs;
+
+pub const OBJECTIVES: [&str; 6] = ["mle", "filtering", "conditional", "unlikelihood", "rwr", "awr"];
+
+#[derive(Args, Clone)]
+pub struct GridArgs {
+    /// Tasks (toxicity, pii, pep8), comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "toxicity")]
+    pub tasks: Vec<String>,
+    /// Objectives, comma-separated.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "mle,filtering,conditional,unlikelihood,rwr,awr"
+    )]
+    pub objectives: Vec<String>,
+    /// `pretrain` (from scratch) and/or `finetune` (from the MLE run's checkpoint at half the budget).
+    #[arg(long, value_delimiter = ',', default_value = "pretrain,finetune")]
+    pub regimes: Vec<String>,
+    /// Scale preset (configs/scales/NAME.toml).
+    #[arg(long, default_value = "small")]
+    pub scale: String,
+    #[arg(long, default_value = "runs/grid")]
+    pub work_dir: PathBuf,
+    /// A task's documents as JSONL (`{"text": ...}` per line), e.g. `pep8=code.jsonl` (repeatable); by default
+    /// the SpamAssassin email bodies for toxicity and PII.
+    #[arg(long = "corpus", value_name = "TASK=JSONL")]
+    pub corpora: Vec<String>,
+    #[arg(long, default_value = "configs")]
+    pub configs: PathBuf,
+    /// Override a config key of every run, e.g. `--set training.total_tokens=600000` (repeatable).
+    #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
+    pub overrides: Vec<String>,
+    /// Unconditional samples per evaluation.
+    #[arg(long, default_value_t = 1024)]
+    pub eval_samples: usize,
+    /// Reference samples for the KL (the MLE run is the reference).
+    #[arg(long, default_value_t = 512)]
+    pub kl_samples: usize,
+    /// Prompts mined from the scored corpus for the prompted evaluation (0 skips it).
+    #[arg(long, default_value_t = 50)]
+    pub prompts: usize,
+    /// Also red-team every model (3 rounds × 2 trials × 8 responses, 32 continuations each).
+    #[arg(long)]
+    pub red_team: bool,
+    #[arg(long, default_value = "cpu")]
+    pub device: DeviceSpec,
+}
+
+/// The per-task data choices at CPU scale: thresholds and the segmenter.
+struct TaskData {
+    segment: &'static str,
+    /// Conditional and unlikelihood (hard) threshold.
+    threshold: Threshold,
+    /// Filtering threshold on documents' avg_score.
+    filter_threshold: Threshold,
+    drop: f64,
+}
+
+fn task_data(task: &str) -> Result<TaskData> {
+    let q = |v: &str| v.parse::<Threshold>().map_err(anyhow::Error::msg);
+    Ok(match task {
+        // tox-block's probabilities do not share Detoxify's scale (SPEC §3's 0.00056 / 0.00078): the most toxic
+        // 10% of sentences are misaligned, and documents above that score are filtered
+        "toxicity" => TaskData {
+            segment: "sentences",
+            threshold: q("q0.9")?,
+            filter_threshold: q("q0.9")?,
+            drop: 0.01,
+        },
+        // PII and PEP8 scores are rates per character, the paper's own measure: its thresholds apply
+        "pii" => TaskData {
+            segment: "sentences",
+            threshold: q("0")?,
+            filter_threshold: q("0.000286")?,
+            drop: 0.01,
+        },
+        "pep8" => TaskData {
+            segment: "lines",
+            threshold: q("0")?,
+            filter_threshold: q("0.002361")?,
+            drop: 0.1,
+        },
+        _ => bail!("--tasks {task}: not a task; choose toxicity, pii or pep8"),
+    })
+}
+
+pub fn run(a: GridArgs) -> Result<()> {
+    for o in &a.objectives {
+        if !OBJECTIVES.contains(&o.as_str()) {
+            bail!(
+                "--objectives {o}: not an objective; choose from {}",
+                OBJECTIVES.join(", ")
+            );
+        }
+    }
+    for r in &a.regimes {
+        if r != "pretrain" && r != "finetune" {
+            bail!("--regimes {r}: choose pretrain and/or finetune");
+        }
+    }
+    let work = std::path::absolute(&a.work_dir)?;
+    let mut evaluated = Vec::new();
+    for task in &a.tasks {
+        evaluated.extend(run_task(&a, task, &work.join(task))?);
+    }
+    let report = write_report(&evaluated, &work.join("report"))?;
+    println!("{}", std::fs::read_to_string(&report.markdown)?);
+    eprintln!(
+        "phf grid: report in {} and {}",
+        report.markdown.display(),
+        report.html.display()
+    );
+    Ok(())
+}
+
+/// Every stage of one task; returns its evaluated runs.
+pub fn run_task(a: &GridArgs, task: &str, dir: &Path) -> Result<Vec<EvaluatedRun>> {
+    let td = task_data(task)?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let corpus = task_corpus(a, task, dir)?;
+    let scored = dir.join("scored.jsonl");
+    stage(
+        &scored,
+        &format!("{task}: scoring the corpus ({} segments)", td.segment),
+        || {
+            super::score::run(ScoreArgs {
+                input: vec![corpus.clone()],
+                scorer: task.to_string(),
+                segment: td.segment.parse().map_err(anyhow::Error::msg)?,
+                out: Some(scored.clone()),
+                meta: None,
+                shard: "0/1".parse().map_err(anyhow::Error::msg)?,
+                batch_size: 256,
+                quiet: false,
+            })
+        },
+    )?;
+    let tokenizer = dir.join("tokenizer.json");
+    stage(
+        &tokenizer,
+        &format!("{task}: training an 8192-token BPE tokenizer"),
+        || {
+            super::tokenizer::train_on(std::slice::from_ref(&scored), 8192)?.save(&tokenizer)?;
+            Ok(())
+        },
+    )?;
+    let prepare = |name: &str, transform: Transform, threshold: Option<Threshold>| -> Result<PathBuf> {
+        let out = dir.join("data").join(name);
+        stage(&out.join("valid"), &format!("{task}: packing {name} data"), || {
+            super::prepare::prepare_quietly(PrepareArgs {
+                input: vec![scored.clone()],
+                tokenizer: tokenizer.clone(),
+                out: out.clone(),
+                block_size: 256,
+                valid_fraction: 0.05,
+                seed: 42,
+                transform,
+                threshold: threshold.into_iter().collect(),
+                drop: td.drop,
+                attributes: Vec::new(),
+            })
+        })?;
+        Ok(out)
+    };
+    let plain = prepare("plain", Transform::Plain, None)?;
+    let needs = |o: &str| a.objectives.iter().any(|x| x == o);
+    let filtering = if needs("filtering") {
+        Some(prepare(
+            "filtering",
+            Transform::Filtering,
+            Some(td.filter_threshold),
+        )?)
+    } else {
+        None
+    };
+    let conditional = if needs("conditional") || needs("unlikelihood") {
+        Some(prepare(
+            "conditional",
+            Transform::Conditional,
+            Some(td.threshold),
+        )?)
+    } else {
+        None
+    };
+    // the resolved conditional threshold doubles as unlikelihood's hard threshold
+    let resolved_threshold = match &conditional {
+        Some(c) => Shard::open(&c.join("train"))?
+            .header()
+            .transform
+            .attributes
+            .first()
+            .map(|r| r.threshold),
+        None => None,
+    };
+
+    let runs_dir = dir.join("runs");
+    let mle = runs_dir.join("mle-pretrain");
+    let wants = |regime: &str| a.regimes.iter().any(|r| r == regime);
+    // (objective, regime) pairs in order; MLE pretraining first, since finetuning starts from it
+    let mut plan: Vec<(&str, &str)> = Vec::new();
+    if wants("finetune") || (wants("pretrain") && needs("mle")) {
+        plan.push(("mle", "pretrain"));
+    }
+    for regime in ["pretrain", "finetune"].into_iter().filter(|r| wants(r)) {
+        plan.extend(
+            a.objectives
+                .iter()
+                .filter(|o| *o != "mle")
+                .map(|o| (o.as_str(), regime)),
+        );
+    }
+    let mut runs = Vec::new();
+    for (objective, regime) in plan {
+        let data = match objective {
+            "filtering" => filtering.clone(),
+            "conditional" => conditional.clone(),
+            _ => Some(plain.clone()),
+        }
+        .expect("every objective's data is prepared above");
+        let mut overrides = vec![
+            format!("data.train={}", data.join("train").display()),
+            format!("data.valid={}", data.join("valid").display()),
+            format!("data.tokenizer={}", tokenizer_of(&data, &tokenizer).display()),
+            format!("training.device={}", a.device),
+            format!("eval.scorer={task}"),
+            "eval.num_samples=64".to_string(),
+        ];
+        if objective == "unlikelihood" && task == "toxicity" {
+            if let Some(t) = resolved_threshold {
+                overrides.push(format!("objective.threshold={t}"));
+            }
+        }
+        if regime == "finetune" {
+            overrides.push(format!("training.init_from={}", half_checkpoint(&mle)?.display()));
+        }
+        overrides.extend(a.overrides.iter().cloned());
+        let run_dir = runs_dir.join(format!("{objective}-{regime}"));
+        train_run(a, task, objective, &run_dir, overrides)?;
+        if objective != "mle" || needs("mle") {
+            runs.push(evaluate_run(a, task, &run_dir, &mle, &scored)?);
+        }
+    }
+    Ok(runs)
+}
+
+/// `path` exists: say so and keep it; otherwise run `make`.
+fn stage(path: &Path, what: &str, make: impl FnOnce() -> Result<()>) -> Result<()> {
+    if path.exists() {
+        eprintln!("phf grid: {what}: {} exists, kept", path.display());
+        return Ok(());
+    }
+    eprintln!("phf grid: {what}");
+    make()
+}
+
+/// A task's documents: `--corpus TASK=FILE`, or the SpamAssassin email bodies for toxicity and PII.
+fn task_corpus(a: &GridArgs, task: &str, dir: &Path) -> Result<PathBuf> {
+    for c in &a.corpora {
+        match c.split_once('=') {
+            Some((t, path)) if t == task => return Ok(PathBuf::from(path)),
+            Some(_) => {}
+            None => bail!("--corpus {c}: write TASK=FILE, e.g. --corpus pep8=code.jsonl"),
+        }
+    }
+    if task == "pep8" {
+        bail!("--tasks pep8 needs Python code: pass --corpus pep8=FILE.jsonl ({{\"text\": ...}} per file)");
+    }
+    let out = dir.join("corpus.jsonl");
+    stage(
+        &out,
+        &format!("{task}: exporting the SpamAssassin email bodies"),
+        || super::corpus::export_to(&[super::demo::fetch_corpus()?], &out),
+    )?;
+    Ok(out)
+}
+
+/// Conditional data carries its extended tokenizer; other data the task's.
+fn tokenizer_of(data: &Path, task_tokenizer: &Path) -> PathBuf {
+    let own = data.join("tokenizer.json");
+    if own.exists() {
+        own
+    } else {
+        task_tokenizer.to_path_buf()
+    }
+}
+
+/// Trains (or resumes, or skips) one run; MLE keeps a checkpoint at half its updates for the finetuning regime.
+fn train_run(a: &GridArgs, task: &str, objective: &str, run_dir: &Path, mut overrides: Vec<String>) -> Result<()> {
+    let done = run_dir.join("done");
+    if done.exists() {
+        eprintln!(
+            "phf grid: {task}/{}: trained, kept",
+            run_dir.file_name().unwrap_or_default().to_string_lossy()
+        );
+        return Ok(());
+    }
+    let presets = Presets {
+        root: &a.configs,
+        task,
+        objective,
+        scale: &a.scale,
+    };
+    if objective == "mle" {
+        let config = presets.load(&overrides)?;
+        let block = 256u64;
+        let per_step = (config.training.batch_size * config.training.grad_accum) as u64 * block;
+        let steps = config.training.total_tokens.div_ceil(per_step);
+        overrides.push(format!("training.checkpoint_every={}", (steps / 2).max(1)));
+        overrides.push("training.keep_checkpoints=0".into());
+    }
+    let config = presets.load(&overrides)?;
+    let resume = checkpoint::latest(run_dir)?.is_some();
+    eprintln!(
+        "phf grid: {task}/{}: training{}",
+        run_dir.file_name().unwrap_or_default().to_string_lossy(),
+        if resume { " (resuming)" } else { "" }
+    );
+    train(
+        &config,
+        &TrainOptions {
+            run_dir: run_dir.to_path_buf(),
+            resume,
+            progress: true,
+        },
+    )?;
+    std::fs::write(&done, "").with_context(|| format!("writing {}", done.display()))?;
+    Ok(())
+}
+
+/// The MLE run's checkpoint at half its updates (kept by `train_run`).
+fn half_checkpoint(mle: &Path) -> Result<PathBuf> {
+    let state = checkpoint::read_state(&checkpoint::latest(mle)?.context("the MLE run has no checkpoint")?)?;
+    let half = state.step.div_ceil(2);
+    let mut dirs: Vec<(u64, PathBuf)> = std::fs::read_dir(mle.join("checkpoints"))?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| Some((checkpoint::read_state(&e.path()).ok()?.step, e.path())))
+        .collect();
+    dirs.sort();
+    dirs.into_iter()
+        .find(|(step, _)| *step >= half)
+        .map(|(_, p)| p)
+        .context("the MLE run kept no checkpoint at half its updates: retrain it with phf grid")
+}
+
+/// Evaluates a run unless its evaluation is already there.
+fn evaluate_run(a: &GridArgs, task: &str, run_dir: &Path, mle: &Path, scored: &Path) -> Result<EvaluatedRun> {
+    let record = run_dir
+        .join(phf_eval::report::record::EVAL_DIR)
+        .join(phf_eval::report::record::EVAL_FILE);
+    if !record.exists() {
+        eprintln!(
+            "phf grid: {task}/{}: evaluating",
+            run_dir.file_name().unwrap_or_default().to_string_lossy()
+        );
+        let args = EvalArgs {
+            scorer: task.to_string(),
+            num_samples: a.eval_samples,
+            reference: Some(mle.to_path_buf()),
+            kl_samples: a.kl_samples,
+            mine_prompts: (a.prompts > 0).then(|| scored.to_path_buf()),
+            num_prompts: a.prompts,
+            red_team: a.red_team && a.prompts > 0,
+            rounds: 3,
+            trials: 2,
+            responses: 8,
+            continuations: 32,
+            device: a.device,
+            ..EvalArgs::defaults(run_dir)
+        };
+        evaluate(&args)?;
+    }
+    Ok(EvaluatedRun::load(run_dir)?)
+}
