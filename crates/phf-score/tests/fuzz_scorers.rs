@@ -8,8 +8,8 @@
 
 use phf_score::pep8::{check, file_score, line_scores};
 use phf_score::pii::{detect_all, merge_overlapping, pii_score};
-use phf_score::segment::split_lines;
 use phf_score::scorer_by_name;
+use phf_score::segment::split_lines;
 use proptest::prelude::*;
 
 fn spliced(fragments: Vec<&'static str>) -> impl Strategy<Value = String> {
