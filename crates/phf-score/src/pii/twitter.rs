@@ -1,26 +1,38 @@
-//! Twitter handles, like scrubadub's `TwitterDetector`: `@` plus 1–15 letters, digits or underscores. The `@`
-//! must not follow a word character, which keeps the domain part of an email address out.
-
-use std::sync::LazyLock;
-
-use regex::Regex;
+//! Twitter handles, as scrubadub's `TwitterDetector` finds them: `@` not right after a word character, then
+//! 2–15 letters, digits or underscores that end at a word boundary and contain neither `admin` nor `twitter`
+//! (any case), which scrubadub excludes as service accounts.
+//!
+//! Deviation: `@example.com` (a domain, e.g. `*@example.com` in a mail filter) is not a handle here;
+//! scrubadub counts `@example`.
 
 use super::{Detection, PiiKind};
 
-static HANDLE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"@[A-Za-z0-9_]{1,15}").expect("valid pattern"));
+/// Python's `\w` for the characters around a handle.
+fn is_word(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
 
 pub(crate) fn detect(text: &str, out: &mut Vec<Detection>) {
-    for m in HANDLE.find_iter(text) {
-        let before = text[..m.start()].chars().next_back();
-        let after = text[m.end()..].chars().next();
-        let starts_clean = !before.is_some_and(|c| c.is_alphanumeric() || matches!(c, '_' | '@' | '.' | '-'));
-        // Longer than 15 characters, or the `@` of an email address (`@example.com`), is not a handle.
-        let continues_word = after.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '@');
-        let is_email_domain =
-            after == Some('.') && text[m.end() + 1..].chars().next().is_some_and(char::is_alphanumeric);
-        let ends_clean = !continues_word && !is_email_domain;
-        if starts_clean && ends_clean {
-            out.push(Detection::new(PiiKind::Twitter, m.range()));
+    for (at, _) in text.match_indices('@') {
+        if text[..at].chars().next_back().is_some_and(is_word) {
+            continue;
+        }
+        let rest = &text[at + 1..];
+        let len = rest
+            .bytes()
+            .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
+            .count();
+        let handle = &rest[..len];
+        let after = rest[len..].chars().next();
+        let lower = handle.to_ascii_lowercase();
+        let is_email_domain = after == Some('.') && rest[len + 1..].chars().next().is_some_and(char::is_alphanumeric);
+        if (2..=15).contains(&len)
+            && !after.is_some_and(is_word)
+            && !lower.contains("admin")
+            && !lower.contains("twitter")
+            && !is_email_domain
+        {
+            out.push(Detection::new(PiiKind::Twitter, at..at + 1 + len));
         }
     }
 }
@@ -37,6 +49,7 @@ mod tests {
             vec!["@jack_dorsey", "@NASA"]
         );
         assert_eq!(found_texts("(@a1)", detect), vec!["@a1"]);
+        assert_eq!(found_texts("@bob's post", detect), vec!["@bob"]);
     }
 
     #[test]
@@ -47,6 +60,10 @@ mod tests {
             "@this_handle_is_far_too_long",
             "@ alone",
             "a@b",
+            "@a",
+            "@sysadmin",
+            "@TwitterSupport",
+            "@bobé",
         ] {
             assert!(found_texts(text, detect).is_empty(), "{text}");
         }
