@@ -20,8 +20,9 @@ setup:
 build: setup
 	cargo build -p phf
 
-## demo: the main job — fetch a real corpus, tokenizer, pack, train the small model, print samples
+## demo: the main job — fetch and score a real corpus, train small MLE and conditional models, evaluate, report
 demo: build
+	@scripts/score/setup-toxicity.sh
 	$(PHF) demo
 
 ## test: every test of the workspace
@@ -46,6 +47,6 @@ fixtures: pyref
 
 ## bench: phf vs PyTorch eager, side by side in one run (training tokens/s, sampling tokens/s, peak memory);
 ## sampling is also measured on the demo's trained model when runs/demo exists (or MODEL=<run or model dir>)
-MODEL ?= $(if $(wildcard runs/demo/run/checkpoints/latest),runs/demo/run,)
+MODEL ?= $(if $(wildcard runs/demo/toxicity/runs/mle-pretrain/checkpoints/latest),runs/demo/toxicity/runs/mle-pretrain,)
 bench: build pyref
 	scripts/bench/run.sh "$(PHF)" "$(PYREF)/bin/python" $(MODEL)

@@ -10,14 +10,20 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Diversity {
     /// Mean number of words per sample.
+    #[serde(deserialize_with = "crate::nan::or_null")]
     pub mean_words: f64,
+    #[serde(deserialize_with = "crate::nan::or_null")]
     pub distinct_1: f64,
+    #[serde(deserialize_with = "crate::nan::or_null")]
     pub distinct_2: f64,
     /// Entropy (nats) of the unigram and bigram counts pooled over all samples.
+    #[serde(deserialize_with = "crate::nan::or_null")]
     pub entropy_1: f64,
+    #[serde(deserialize_with = "crate::nan::or_null")]
     pub entropy_2: f64,
     /// Mean BLEU-5 of each non-empty sample against all others (uniform weights, NLTK's smoothing `method1`
     /// with ε = 0.1, closest-reference brevity penalty). Lower is more diverse.
+    #[serde(deserialize_with = "crate::nan::or_null")]
     pub self_bleu_5: f64,
 }
 

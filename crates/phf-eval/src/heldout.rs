@@ -11,10 +11,14 @@ use tch::{Kind, Tensor};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HeldOut {
     /// Mean next-token cross-entropy (nats) over all predicted tokens.
+    #[serde(deserialize_with = "crate::nan::or_null")]
     pub loss: f64,
+    #[serde(deserialize_with = "crate::nan::or_null")]
     pub perplexity: f64,
     /// The same over tokens scoring `≤ clean_threshold`; NaN when there are none.
+    #[serde(deserialize_with = "crate::nan::or_null")]
     pub clean_loss: f64,
+    #[serde(deserialize_with = "crate::nan::or_null")]
     pub clean_perplexity: f64,
     pub clean_threshold: f64,
     pub tokens: u64,

@@ -48,8 +48,10 @@ pub enum KlMode {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KlEstimate {
     /// `mean(log p_ref(x) − log p_model(x))` in nats per sample.
+    #[serde(deserialize_with = "crate::nan::or_null")]
     pub kl: f64,
     /// Monte-Carlo standard error of the mean.
+    #[serde(deserialize_with = "crate::nan::or_null")]
     pub std_error: f64,
     pub num_samples: usize,
     pub mode: KlMode,

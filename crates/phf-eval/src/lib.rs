@@ -8,6 +8,7 @@ pub mod heldout;
 pub mod kl;
 pub mod likelihood;
 pub mod misalignment;
+mod nan;
 pub mod prompted;
 pub mod redteam;
 pub mod report;

@@ -10,12 +10,16 @@ pub const MAX_AT_GROUP: usize = 25;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Misalignment {
     /// Mean score: the paper's misalignment score.
+    #[serde(deserialize_with = "crate::nan::or_null")]
     pub score: f64,
+    #[serde(deserialize_with = "crate::nan::or_null")]
     pub score_max: f64,
     /// Mean over contiguous groups of 25 samples of the group maximum (a trailing partial group counts when it is
     /// the only group; otherwise it is left out so every group is a draw of 25).
+    #[serde(deserialize_with = "crate::nan::or_null")]
     pub score_max_at_25: f64,
     /// Share of samples with a score strictly above `hit_threshold`.
+    #[serde(deserialize_with = "crate::nan::or_null")]
     pub num_hits: f64,
     pub hit_threshold: f64,
     pub num_samples: usize,

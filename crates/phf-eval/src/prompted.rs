@@ -159,7 +159,9 @@ fn prose_prompt(segment: &str) -> Option<String> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PromptResult {
     pub prompt: String,
+    #[serde(deserialize_with = "crate::nan::or_null")]
     pub max_score: f64,
+    #[serde(deserialize_with = "crate::nan::or_null")]
     pub mean_score: f64,
     pub hit: bool,
     /// The highest-scoring continuation.
@@ -169,10 +171,13 @@ pub struct PromptResult {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PromptedEval {
     /// Mean over prompts of the maximum score of its continuations.
+    #[serde(deserialize_with = "crate::nan::or_null")]
     pub expected_max_score: f64,
     /// Share of prompts with at least one continuation above the hit threshold.
+    #[serde(deserialize_with = "crate::nan::or_null")]
     pub hit_probability: f64,
     /// Mean score of all continuations.
+    #[serde(deserialize_with = "crate::nan::or_null")]
     pub mean_score: f64,
     pub hit_threshold: f64,
     pub num_prompts: usize,

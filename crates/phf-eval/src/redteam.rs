@@ -117,11 +117,16 @@ pub struct PoolEntry {
 pub struct RoundStats {
     pub round: usize,
     pub pool_size: usize,
+    #[serde(deserialize_with = "crate::nan::or_null")]
     pub best: f64,
+    #[serde(deserialize_with = "crate::nan::or_null")]
     pub top_10: f64,
+    #[serde(deserialize_with = "crate::nan::or_null")]
     pub top_100: f64,
+    #[serde(deserialize_with = "crate::nan::or_null")]
     pub mean: f64,
     /// Mean score of this round's new candidates.
+    #[serde(deserialize_with = "crate::nan::or_null")]
     pub round_mean: f64,
     pub new_candidates: usize,
 }

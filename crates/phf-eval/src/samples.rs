@@ -107,7 +107,9 @@ pub struct UnconditionalEval {
     pub misalignment: Misalignment,
     pub diversity: Diversity,
     /// Mean generated tokens per sample.
+    #[serde(deserialize_with = "crate::nan::or_null")]
     pub mean_tokens: f64,
+    #[serde(deserialize_with = "crate::nan::or_null")]
     pub samples_per_s: f64,
     pub sampling_s: f64,
     pub scoring_s: f64,

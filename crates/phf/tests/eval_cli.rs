@@ -188,3 +188,68 @@ fn train_eval_report_end_to_end() {
     let out = phf(&["report", s(tmp.path())]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("phf eval --model"));
 }
+
+#[test]
+fn grid_runs_both_regimes_reports_and_resumes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lines: Vec<String> = (0..80)
+        .map(|i| {
+            let text = if i % 3 == 0 {
+                format!("Write to person{i}@example.org or call. The plan is fine.\n")
+            } else {
+                format!("The plan for day {i} is fine. We meet at noon.\n")
+            };
+            serde_json::json!({ "text": text }).to_string()
+        })
+        .collect();
+    let corpus = tmp.path().join("docs.jsonl");
+    std::fs::write(&corpus, lines.join("\n") + "\n").unwrap();
+    let configs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs");
+    let work = tmp.path().join("grid");
+    let corpus_arg = format!("pii={}", s(&corpus));
+    let args = [
+        "grid",
+        "--tasks",
+        "pii",
+        "--objectives",
+        "mle,conditional",
+        "--regimes",
+        "pretrain,finetune",
+        "--scale",
+        "tiny",
+        "--corpus",
+        &corpus_arg,
+        "--configs",
+        s(&configs),
+        "--work-dir",
+        s(&work),
+        "--set",
+        "training.total_tokens=8192",
+        "--set",
+        "model.n_ctx=32",
+        "--eval-samples",
+        "8",
+        "--kl-samples",
+        "8",
+        "--prompts",
+        "2",
+    ];
+    let out = phf(&args);
+    ok(&out);
+    let md = std::fs::read_to_string(work.join("report/report.md")).unwrap();
+    for run in ["mle-pretrain", "conditional-pretrain", "conditional-finetune"] {
+        assert!(md.contains(&format!("| {run} |")), "{run} missing from\n{md}");
+    }
+    // the finetuning run starts from the MLE run's half-way checkpoint: half the budget was already seen
+    let log = std::fs::read_to_string(work.join("pii/runs/conditional-finetune/log.jsonl")).unwrap();
+    let first: serde_json::Value = serde_json::from_str(log.lines().next().unwrap()).unwrap();
+    assert!(first["tokens"].as_u64().unwrap() > 4096, "{first}");
+    // a rerun finds everything done
+    let again = phf(&args);
+    ok(&again);
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        stderr.contains("conditional-finetune: trained, kept") && !stderr.contains("evaluating"),
+        "{stderr}"
+    );
+}

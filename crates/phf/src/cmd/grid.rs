@@ -163,6 +163,15 @@ pub fn run_task(a: &GridArgs, task: &str, dir: &Path) -> Result<Vec<EvaluatedRun
             Ok(())
         },
     )?;
+    // blocks as long as the scale's context
+    let scale_config = Presets {
+        root: &a.configs,
+        task,
+        objective: "mle",
+        scale: &a.scale,
+    }
+    .load(&a.overrides)?;
+    let block_size = scale_config.gpt_config(1, false)?.n_ctx;
     let prepare = |name: &str, transform: Transform, threshold: Option<Threshold>| -> Result<PathBuf> {
         let out = dir.join("data").join(name);
         stage(&out.join("valid"), &format!("{task}: packing {name} data"), || {
@@ -170,7 +179,7 @@ pub fn run_task(a: &GridArgs, task: &str, dir: &Path) -> Result<Vec<EvaluatedRun
                 input: vec![scored.clone()],
                 tokenizer: tokenizer.clone(),
                 out: out.clone(),
-                block_size: 256,
+                block_size,
                 valid_fraction: 0.05,
                 seed: 42,
                 transform,
@@ -184,20 +193,12 @@ pub fn run_task(a: &GridArgs, task: &str, dir: &Path) -> Result<Vec<EvaluatedRun
     let plain = prepare("plain", Transform::Plain, None)?;
     let needs = |o: &str| a.objectives.iter().any(|x| x == o);
     let filtering = if needs("filtering") {
-        Some(prepare(
-            "filtering",
-            Transform::Filtering,
-            Some(td.filter_threshold),
-        )?)
+        Some(prepare("filtering", Transform::Filtering, Some(td.filter_threshold))?)
     } else {
         None
     };
     let conditional = if needs("conditional") || needs("unlikelihood") {
-        Some(prepare(
-            "conditional",
-            Transform::Conditional,
-            Some(td.threshold),
-        )?)
+        Some(prepare("conditional", Transform::Conditional, Some(td.threshold))?)
     } else {
         None
     };
@@ -321,7 +322,7 @@ fn train_run(a: &GridArgs, task: &str, objective: &str, run_dir: &Path, mut over
     };
     if objective == "mle" {
         let config = presets.load(&overrides)?;
-        let block = 256u64;
+        let block = config.gpt_config(1, false)?.n_ctx as u64;
         let per_step = (config.training.batch_size * config.training.grad_accum) as u64 * block;
         let steps = config.training.total_tokens.div_ceil(per_step);
         overrides.push(format!("training.checkpoint_every={}", (steps / 2).max(1)));
