@@ -152,6 +152,35 @@ fn save_and_load_round_trip_and_shape_errors() {
     assert!(msg.contains("shape") && msg.contains("model.safetensors"), "{msg}");
 }
 
+/// A Hugging Face GPT-2 folder as the hub ships it: `config.json` without phf's key, tensors named without the
+/// `transformer.` prefix, extra buffers (the attention masks of old checkpoints).
+#[test]
+fn hugging_face_gpt2_folders_load() {
+    let model = reference_model();
+    let dir = tempfile::tempdir().unwrap();
+    let hf_config = model.config.to_hf_json(0);
+    std::fs::write(dir.path().join("config.json"), hf_config.to_string()).unwrap();
+    let mut named: Vec<(String, Tensor)> = model
+        .vs
+        .variables()
+        .into_iter()
+        .map(|(n, t)| (n.strip_prefix("transformer.").unwrap_or(&n).to_string(), t))
+        .collect();
+    named.push((
+        "h.0.attn.bias".into(),
+        Tensor::ones([1, 1, 4, 4], (Kind::Float, Device::Cpu)),
+    ));
+    Tensor::write_safetensors(&named, dir.path().join("model.safetensors")).unwrap();
+    let loaded = Gpt::load(dir.path(), Device::Cpu).unwrap();
+    assert_eq!(loaded.config, model.config);
+    let tokens = read("batch.safetensors").remove("tokens").unwrap();
+    let diff = max_abs_diff(
+        &model.forward(&tokens, false).logits,
+        &loaded.forward(&tokens, false).logits,
+    );
+    assert_eq!(diff, 0.0);
+}
+
 #[test]
 fn control_token_rows_start_at_the_mean_embedding() {
     let model = reference_model();
