@@ -1,0 +1,217 @@
+//! The AVX-512 kernel: one LSTM direction over pairs of documents in lockstep, for tox-block's shape
+//! (49–52 units: three full groups of 16 and a tail of 1–4, so a row of `z` is 13 vectors of 16 lanes).
+//!
+//! Per step and document, `z = projection[word] + h·U` is accumulated in 13 registers: for each of the `units`
+//! entries of `h`, one broadcast and 13 fused multiply-adds against the matching row of `U`. Two documents share
+//! every load of `U` (26 accumulators of the 32 registers), which keeps the loop bound by multiply-adds rather
+//! than loads; `U` itself (50 × 208 floats, 41 KB) stays in the L1 cache. Thanks to the gate-interleaved column
+//! layout ([`super::lstm::column`]) each register already holds one gate of 16 units, so the nonlinearities run
+//! straight on the accumulators, with the same formulas as the portable path ([`super::lstm::fast_tanh`]).
+
+use std::arch::x86_64::*;
+
+use super::lstm::{Lanes, Lstm, LstmState, LANES};
+
+/// Vectors per row of `z` held in registers.
+pub(super) const VECTORS: usize = 13;
+
+/// Whether this CPU runs the kernel.
+pub(super) fn available() -> bool {
+    is_x86_feature_detected!("avx512f")
+}
+
+/// Units in the full groups of 16.
+const FULL_GROUPS: usize = 3;
+
+/// Whether the kernel fits this direction's shape.
+pub(super) fn fits(lstm: &Lstm) -> bool {
+    lstm.units / LANES == FULL_GROUPS && (1..=4).contains(&(lstm.units % LANES))
+}
+
+// Vectors move in and out of memory by value (`[f32; 16]` ⇄ `__m512`, the same 64 bytes) rather than through
+// pointer intrinsics: the compiler emits the same single load or store, and the debug build's pointer checks,
+// which would otherwise spill every vector to the stack, have nothing to check.
+#[inline(always)]
+fn load(lanes: [f32; LANES]) -> __m512 {
+    // SAFETY: both types are 64 bytes of f32 lanes; every bit pattern is valid for either.
+    unsafe { std::mem::transmute::<[f32; LANES], __m512>(lanes) }
+}
+
+#[inline(always)]
+fn store(v: __m512) -> [f32; LANES] {
+    // SAFETY: as in `load`.
+    unsafe { std::mem::transmute::<__m512, [f32; LANES]>(v) }
+}
+
+/// Runs `lstm` over a group of documents in lockstep, two at a time: at step `t` document `d` reads projection
+/// row `rows[d][t]`, and its state `states[d]` is updated in place (h, c and the running max). With more than
+/// one pair, one pair's gate nonlinearities overlap the next pair's multiply-adds in the CPU's pipeline.
+///
+/// # Safety
+/// The CPU must support AVX-512F ([`available`]). Shapes and row indices are checked here (panics on misuse).
+#[target_feature(enable = "avx512f")]
+pub(super) unsafe fn run_group(lstm: &Lstm, rows: &[&[u32]], states: &mut [LstmState]) {
+    let vocab = lstm.input_projection.len() / VECTORS;
+    let steps = rows.first().map_or(0, |r| r.len());
+    assert!(fits(lstm) && lstm.stride == VECTORS * LANES);
+    assert!(rows.len() == states.len() && rows.len().is_multiple_of(2));
+    assert!(rows
+        .iter()
+        .all(|r| r.len() == steps && r.iter().all(|&row| (row as usize) < vocab)));
+    let groups = FULL_GROUPS + 1;
+    assert!(states
+        .iter()
+        .all(|s| s.h.len() == groups && s.c.len() == groups && s.max.len() == groups));
+    for t in 0..steps {
+        for (pair, states) in rows.chunks_exact(2).zip(states.chunks_exact_mut(2)) {
+            // The projection table (16 MB) lives in L3 at best: ask for the rows two steps ahead now.
+            if t + 2 < steps {
+                prefetch_row(&lstm.input_projection[pair[0][t + 2] as usize * VECTORS..]);
+                prefetch_row(&lstm.input_projection[pair[1][t + 2] as usize * VECTORS..]);
+            }
+            let [first, second] = states else {
+                unreachable!("chunks of two")
+            };
+            step_pair(lstm, [pair[0][t] as usize, pair[1][t] as usize], [first, second]);
+        }
+    }
+}
+
+/// One time step of two documents reading projection rows `rows`.
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn step_pair(lstm: &Lstm, rows: [usize; 2], [state0, state1]: [&mut LstmState; 2]) {
+    let x0 = row(&lstm.input_projection, rows[0]);
+    let x1 = row(&lstm.input_projection, rows[1]);
+    let h0 = |k: usize| _mm512_set1_ps(state0.h[k / LANES].0[k % LANES]);
+    let h1 = |k: usize| _mm512_set1_ps(state1.h[k / LANES].0[k % LANES]);
+    // z = x·W + b + h·U, one row of U per entry of h; the first row starts from the projection row.
+    let (mut a0, mut a1) = ([_mm512_setzero_ps(); VECTORS], [_mm512_setzero_ps(); VECTORS]);
+    let (first0, first1, u_row) = (h0(0), h1(0), row(&lstm.recurrent_kernel, 0));
+    for v in 0..VECTORS {
+        let w = load(u_row[v].0);
+        a0[v] = _mm512_fmadd_ps(first0, w, load(x0[v].0));
+        a1[v] = _mm512_fmadd_ps(first1, w, load(x1[v].0));
+    }
+    for k in 1..lstm.units {
+        let (hk0, hk1, u_row) = (h0(k), h1(k), row(&lstm.recurrent_kernel, k));
+        for v in 0..VECTORS {
+            let w = load(u_row[v].0);
+            a0[v] = _mm512_fmadd_ps(hk0, w, a0[v]);
+            a1[v] = _mm512_fmadd_ps(hk1, w, a1[v]);
+        }
+    }
+    gates(&a0, lstm.units % LANES, state0);
+    gates(&a1, lstm.units % LANES, state1);
+}
+
+/// Row `index` of a table of [`VECTORS`]-vector rows.
+#[inline(always)]
+fn row(table: &[Lanes], index: usize) -> &[Lanes; VECTORS] {
+    table[index * VECTORS..(index + 1) * VECTORS]
+        .try_into()
+        .expect("a whole row")
+}
+
+#[inline(always)]
+fn prefetch_row(row: &[Lanes]) {
+    for line in row.iter().take(VECTORS) {
+        // SAFETY: a prefetch is only a hint; the address is that of a live vector.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>((line as *const Lanes).cast::<i8>()) };
+    }
+}
+
+/// The cell update from one row of `z`: vectors `4m..4m+4` hold gates i, f, c, o of units `16m..16m+16`; the
+/// last vector holds the `tail` remaining units' i, f, c, o side by side, moved to lane 0 by a permutation and
+/// masked so that the state's padding lanes stay zero.
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn gates(z: &[__m512; VECTORS], tail: usize, state: &mut LstmState) {
+    for m in 0..FULL_GROUPS {
+        let [i, f, candidate, o] = [z[4 * m], z[4 * m + 1], z[4 * m + 2], z[4 * m + 3]];
+        cell_update(i, f, candidate, o, !0, m, state);
+    }
+    let last = z[4 * FULL_GROUPS];
+    let from = |gate: usize| {
+        // Lane l of the result takes lane `gate·tail + l` (wrapping past 15; those lanes are masked off).
+        let index = _mm512_add_epi32(
+            _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+            _mm512_set1_epi32((gate * tail) as i32),
+        );
+        _mm512_permutexvar_ps(index, last)
+    };
+    let live: __mmask16 = (1 << tail) - 1;
+    cell_update(last, from(1), from(2), from(3), live, FULL_GROUPS, state);
+}
+
+/// `c = f ⊙ c + i ⊙ tanh(candidate)`, `h = o ⊙ tanh(c)`, `max = max(max, h)` for the 16 units of group `m`, in
+/// the lanes of `live`.
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn cell_update(i: __m512, f: __m512, candidate: __m512, o: __m512, live: __mmask16, m: usize, state: &mut LstmState) {
+    let (i, f, o) = (hard_sigmoid16(i), hard_sigmoid16(f), hard_sigmoid16(o));
+    let c_old = load(state.c[m].0);
+    let c = _mm512_mask_mov_ps(
+        c_old,
+        live,
+        _mm512_fmadd_ps(f, c_old, _mm512_mul_ps(i, tanh16(candidate))),
+    );
+    let h = _mm512_mul_ps(o, tanh16(c));
+    let h = _mm512_mask_mov_ps(load(state.h[m].0), live, h);
+    let max_old = load(state.max[m].0);
+    let max = _mm512_mask_max_ps(max_old, live, max_old, h);
+    state.c[m] = Lanes(store(c));
+    state.h[m] = Lanes(store(h));
+    state.max[m] = Lanes(store(max));
+}
+
+/// Keras 2 `hard_sigmoid` on 16 lanes.
+#[target_feature(enable = "avx512f")]
+fn hard_sigmoid16(x: __m512) -> __m512 {
+    let y = _mm512_fmadd_ps(x, _mm512_set1_ps(0.2), _mm512_set1_ps(0.5));
+    _mm512_min_ps(_mm512_max_ps(y, _mm512_setzero_ps()), _mm512_set1_ps(1.0))
+}
+
+/// [`super::lstm::fast_tanh`] on 16 lanes: `2^n` by `scalef`, and `1 / d` by the 14-bit reciprocal estimate
+/// refined with one Newton step (relative error ~1e-8).
+#[target_feature(enable = "avx512f")]
+fn tanh16(x: __m512) -> __m512 {
+    let x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-9.0)), _mm512_set1_ps(9.0));
+    let y = _mm512_mul_ps(x, _mm512_set1_ps(2.0 * std::f32::consts::LOG2_E));
+    let n = _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(y);
+    let t = _mm512_mul_ps(_mm512_sub_ps(y, n), _mm512_set1_ps(std::f32::consts::LN_2));
+    let mut p = _mm512_set1_ps(1.0 / 720.0);
+    for c in [1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 1.0 / 2.0, 1.0, 1.0] {
+        p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(c));
+    }
+    let d = _mm512_add_ps(_mm512_scalef_ps(p, n), _mm512_set1_ps(1.0));
+    let r = _mm512_rcp14_ps(d);
+    // r ← r·(2 − d·r) is 1/d to ~28 bits; tanh = 1 − 2/d.
+    let r = _mm512_mul_ps(r, _mm512_fnmadd_ps(d, r, _mm512_set1_ps(2.0)));
+    _mm512_fnmadd_ps(_mm512_set1_ps(2.0), r, _mm512_set1_ps(1.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tanh16_is_within_3e_7_of_tanh() {
+        if !available() {
+            eprintln!("skipping: no AVX-512 on this CPU");
+            return;
+        }
+        let xs: Vec<f32> = (-2000..2000)
+            .map(|i| i as f32 * 0.0061)
+            .chain([-1e30, 1e30, 0.0])
+            .collect();
+        for chunk in xs.chunks(LANES).filter(|c| c.len() == LANES) {
+            // SAFETY: AVX-512F checked above.
+            let out = store(unsafe { tanh16(load(chunk.try_into().unwrap())) });
+            for (&x, &y) in chunk.iter().zip(&out) {
+                let exact = f64::from(x).tanh();
+                assert!((f64::from(y) - exact).abs() < 3e-7, "tanh({x}) = {y}, not {exact}");
+            }
+        }
+    }
+}
