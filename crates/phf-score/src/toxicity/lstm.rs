@@ -6,7 +6,9 @@
 //! and is scored with the Keras 2 form).
 //!
 //! The input is always an embedding row, so `x·W + b` is computed once per vocabulary word at load (the input
-//! projection) and a step only adds `h·U`.
+//! projection) and a step only adds `h·U`. The affine parts of the gate functions are folded into the weights
+//! at load too ([`GATE_SCALE`]): a step computes `z' = 0.2·z + 0.5` for i, f, o, so that `hard_sigmoid` is a
+//! bare clamp, and `z' = 2·log2(e)·z` for the candidate, the exponent [`tanh_of_scaled`] starts from.
 //!
 //! The 4·units columns of `z` are stored gate-interleaved by groups of 16 units ([`column`]): for units 0–15 the
 //! columns i, f, c, o of those units, then units 16–31, and so on, then the remaining `units mod 16` units as
@@ -70,36 +72,57 @@ pub(super) struct LstmState {
     pub(super) max: Vec<Lanes>,
 }
 
-/// Keras 2 `hard_sigmoid`.
-pub(super) fn hard_sigmoid(x: f32) -> f32 {
-    (0.2 * x + 0.5).clamp(0.0, 1.0)
+/// `2·log2(e)`: `tanh(x)` is computed from `e^{2x} = 2^{x·TANH_SCALE}`.
+pub(super) const TANH_SCALE: f32 = 2.0 * std::f32::consts::LOG2_E;
+
+/// Per gate (i, f, c, o), `z' = GATE_SCALE·z + GATE_SHIFT` is what the weights compute after loading:
+/// Keras 2's `hard_sigmoid(z) = clip(0.2z + 0.5, 0, 1)` becomes `clip(z', 0, 1)` for i, f, o (Keras 3 changed
+/// hard_sigmoid to `relu6(z + 3) / 6`; the model was trained and is scored with the Keras 2 form), and the
+/// candidate's `tanh(z)` becomes [`tanh_of_scaled`]`(z')`.
+pub(super) const GATE_SCALE: [f32; 4] = [0.2, 0.2, TANH_SCALE, 0.2];
+pub(super) const GATE_SHIFT: [f32; 4] = [0.5, 0.5, 0.0, 0.5];
+
+/// `tanh(x)` ([`tanh_of_scaled`] of `x·TANH_SCALE`).
+pub(super) fn fast_tanh(x: f32) -> f32 {
+    tanh_of_scaled(x * TANH_SCALE)
 }
 
-/// `tanh(x) = 1 − 2 / (e^{2x} + 1)` with `e^{2x} = 2^n · 2^f` (n the nearest integer, |f| ≤ ½) and `2^f` from
-/// its degree-6 Taylor series in `f·ln 2` (truncation error < 1.3e-7 relative). Absolute error < 3e-7 over
-/// all of f32 (checked in the tests), well inside the 1e-4 parity bar, and written with plain arithmetic and
-/// bit operations only so that it vectorises; the AVX-512 kernel evaluates the same formula.
-pub(super) fn fast_tanh(x: f32) -> f32 {
+/// `tanh(y / TANH_SCALE) = 1 − 2 / (2^y + 1)` with `2^y = 2^n · 2^f` (n the nearest integer, |f| ≤ ½) and
+/// `2^f` from the degree-6 Taylor series of `e^{f·ln 2}` (truncation error < 1.3e-7 relative). Absolute error
+/// < 3e-7 over all of f32 (checked in the tests), well inside the 1e-4 parity bar, and written with plain
+/// arithmetic and bit operations only so that it vectorises; the AVX-512 kernel evaluates the same formula.
+pub(super) fn tanh_of_scaled(y: f32) -> f32 {
     // tanh(±9) rounds to ±1 in f32, and clamping keeps 2^n finite (`clamp` passes NaN through, as tanh would).
-    let x = x.clamp(-9.0, 9.0);
-    let y = x * (2.0 * std::f32::consts::LOG2_E);
+    let y = y.clamp(-9.0 * TANH_SCALE, 9.0 * TANH_SCALE);
     // Round to nearest by adding and subtracting 1.5·2^23; the low mantissa bits of `shifted` then hold n + 127,
     // which shifted into the exponent field is 2^n.
     const ROUND: f32 = 12_582_912.0 + 127.0;
     let shifted = y + ROUND;
     let n = shifted - ROUND;
     let two_n = f32::from_bits(shifted.to_bits() << 23);
-    let t = (y - n) * std::f32::consts::LN_2;
-    let poly = exp_taylor6(t);
+    let poly = exp2_taylor6(y - n);
     1.0 - 2.0 / (poly * two_n + 1.0)
 }
 
-/// `e^t` for |t| ≤ ln 2 / 2 by the Taylor series to degree 6, in Horner form.
-pub(super) fn exp_taylor6(t: f32) -> f32 {
-    const C: [f32; 7] = [1.0, 1.0, 1.0 / 2.0, 1.0 / 6.0, 1.0 / 24.0, 1.0 / 120.0, 1.0 / 720.0];
-    let mut p = C[6];
-    for &c in C[..6].iter().rev() {
-        p = p * t + c;
+/// Coefficients of `2^f = e^{f·ln 2} = Σ (f·ln 2)^k / k!` to degree 6, lowest first.
+pub(super) const EXP2_TAYLOR: [f32; 7] = {
+    let l = std::f32::consts::LN_2;
+    [
+        1.0,
+        l,
+        l * l / 2.0,
+        l * l * l / 6.0,
+        l * l * l * l / 24.0,
+        l * l * l * l * l / 120.0,
+        l * l * l * l * l * l / 720.0,
+    ]
+};
+
+/// `2^f` for |f| ≤ ½ by [`EXP2_TAYLOR`], in Horner form.
+pub(super) fn exp2_taylor6(f: f32) -> f32 {
+    let mut p = EXP2_TAYLOR[6];
+    for &c in EXP2_TAYLOR[..6].iter().rev() {
+        p = p * f + c;
     }
     p
 }
@@ -125,11 +148,14 @@ impl Lstm {
         let units = width / 4;
         let blocks = width.div_ceil(LANES);
         let stride = blocks * LANES;
-        // Keras orders columns gate-major (all i, then all f, …); `relayout` moves them to `column`'s places.
-        let relayout = |keras_row: &[f32], row: &mut [Lanes]| {
+        // Keras orders columns gate-major (all i, then all f, …); `relayout` moves them to `column`'s places and
+        // scales them by gate; the projection, which holds the bias, also takes the shift.
+        let places: Vec<usize> = (0..width).map(|k| column(units, k / units, k % units)).collect();
+        let relayout = |keras_row: &[f32], row: &mut [Lanes], shift: bool| {
             let row = flat_mut(row);
-            for (k, &value) in keras_row.iter().enumerate() {
-                row[column(units, k / units, k % units)] = value;
+            for (k, (&value, &place)) in keras_row.iter().zip(&places).enumerate() {
+                let gate = k / units;
+                row[place] = value * GATE_SCALE[gate] + if shift { GATE_SHIFT[gate] } else { 0.0 };
             }
         };
         let mut recurrent = vec![Lanes([0.0; LANES]); recurrent_kernel.len() / width * blocks];
@@ -137,7 +163,7 @@ impl Lstm {
             .chunks_exact_mut(blocks)
             .zip(recurrent_kernel.chunks_exact(width))
         {
-            relayout(src, dst);
+            relayout(src, dst, false);
         }
         let mut input_projection = vec![Lanes([0.0; LANES]); embedding.len() / dim * blocks];
         input_projection
@@ -147,7 +173,7 @@ impl Lstm {
                 || vec![0.0; width],
                 |keras_row, (out, x)| {
                     affine(x, kernel, bias, keras_row);
-                    relayout(keras_row, out);
+                    relayout(keras_row, out, true);
                 },
             );
         Self {
@@ -166,7 +192,7 @@ impl Lstm {
     /// The portable path: plain loops the compiler vectorises for the build target.
     pub(super) fn step(&self, row: usize, state: &mut LstmState, z: &mut [f32]) {
         let (u, s) = (self.units, self.stride);
-        // z = (x·W + b) + h·U; the bracket comes precomputed per word.
+        // z' = (x·W + b)' + h·U'; the bracket comes precomputed per word (primes: scaled by gate, see GATE_SCALE).
         z.copy_from_slice(&flat(&self.input_projection)[row * s..(row + 1) * s]);
         for (&hk, uk) in flat(&state.h)[..u]
             .iter()
@@ -178,10 +204,10 @@ impl Lstm {
         }
         let (h, c, max) = (flat_mut(&mut state.h), flat_mut(&mut state.c), flat_mut(&mut state.max));
         for j in 0..u {
-            let i = hard_sigmoid(z[column(u, 0, j)]);
-            let f = hard_sigmoid(z[column(u, 1, j)]);
-            let candidate = fast_tanh(z[column(u, 2, j)]);
-            let o = hard_sigmoid(z[column(u, 3, j)]);
+            let i = z[column(u, 0, j)].clamp(0.0, 1.0);
+            let f = z[column(u, 1, j)].clamp(0.0, 1.0);
+            let candidate = tanh_of_scaled(z[column(u, 2, j)]);
+            let o = z[column(u, 3, j)].clamp(0.0, 1.0);
             c[j] = f * c[j] + i * candidate;
             h[j] = o * fast_tanh(c[j]);
             max[j] = max[j].max(h[j]);
@@ -216,14 +242,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hard_sigmoid_is_the_keras_2_form() {
-        assert_eq!(hard_sigmoid(0.0), 0.5);
-        assert_eq!(hard_sigmoid(1.0), 0.7);
-        assert_eq!(hard_sigmoid(3.0), 1.0);
-        assert_eq!(hard_sigmoid(-2.5), 0.0);
-    }
-
-    #[test]
     fn fast_tanh_is_within_3e_7_of_tanh() {
         // Every 64th f32 between -12 and 12 (~8 million values), plus the extremes.
         let mut worst = (0.0_f64, 0.0_f32);
@@ -250,6 +268,7 @@ mod tests {
         }
         assert!(worst.0 < 3e-7, "max error {:e} at {}", worst.0, worst.1);
         assert!(fast_tanh(f32::NAN).is_nan());
+        assert_eq!(tanh_of_scaled(-f32::MAX), -1.0);
     }
 
     #[test]
@@ -286,11 +305,12 @@ mod tests {
         let mut state = lstm.initial_state();
         let mut z = vec![0.0; lstm.stride];
         lstm.step(0, &mut state, &mut z);
-        let (i, o) = (0.6_f32, 0.3_f32); // hard_sigmoid(0.5), hard_sigmoid(-1.0)
+        // Keras 2 hard_sigmoid(0.5) = 0.2·0.5 + 0.5 and hard_sigmoid(-1.0) = 0.2·(-1) + 0.5.
+        let (i, o) = (0.6_f32, 0.3_f32);
         let c = i * 0.25_f32.tanh();
         let (h, cell) = (flat(&state.h), flat(&state.c));
-        assert!((cell[0] - c).abs() < 1e-7);
-        assert!((h[0] - o * c.tanh()).abs() < 1e-7);
+        assert!((cell[0] - c).abs() < 2e-7, "{} vs {c}", cell[0]);
+        assert!((h[0] - o * c.tanh()).abs() < 2e-7);
         assert_eq!(flat(&state.max)[0], h[0]);
         // The padding lanes past `units` stay zero.
         assert!(h[1..].iter().chain(&cell[1..]).all(|&v| v == 0.0));

@@ -10,7 +10,7 @@
 
 use std::arch::x86_64::*;
 
-use super::lstm::{Lanes, Lstm, LstmState, LANES};
+use super::lstm::{Lanes, Lstm, LstmState, EXP2_TAYLOR, LANES, TANH_SCALE};
 
 /// Vectors per row of `z` held in registers.
 pub(super) const VECTORS: usize = 13;
@@ -23,7 +23,8 @@ pub(super) fn available() -> bool {
 /// Units in the full groups of 16.
 const FULL_GROUPS: usize = 3;
 
-/// Whether the kernel fits this direction's shape.
+/// Whether the kernel fits this direction's shape: three groups of 16 units and a tail of 1–4, whose four
+/// gates share the last vector of `z`.
 pub(super) fn fits(lstm: &Lstm) -> bool {
     lstm.units / LANES == FULL_GROUPS && (1..=4).contains(&(lstm.units % LANES))
 }
@@ -101,8 +102,77 @@ fn step_pair(lstm: &Lstm, rows: [usize; 2], [state0, state1]: [&mut LstmState; 2
             a1[v] = _mm512_fmadd_ps(hk1, w, a1[v]);
         }
     }
-    gates(&a0, lstm.units % LANES, state0);
-    gates(&a1, lstm.units % LANES, state1);
+    full_groups(&a0, state0);
+    full_groups(&a1, state1);
+    tails(
+        a0[4 * FULL_GROUPS],
+        a1[4 * FULL_GROUPS],
+        lstm.units % LANES,
+        [state0, state1],
+    );
+}
+
+/// The cell update of the units in full groups of 16: vectors `4m..4m+4` of `z` hold gates i, f, c, o of
+/// units `16m..16m+16`.
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn full_groups(z: &[__m512; VECTORS], state: &mut LstmState) {
+    for m in 0..FULL_GROUPS {
+        let (c, max) = (load(state.c[m].0), load(state.max[m].0));
+        let (c, h, max) = cell_update([z[4 * m], z[4 * m + 1], z[4 * m + 2], z[4 * m + 3]], c, max);
+        (state.c[m], state.h[m], state.max[m]) = (Lanes(store(c)), Lanes(store(h)), Lanes(store(max)));
+    }
+}
+
+/// The cell update of the last `tail` units (1–4) of both documents at once: each document's last vector of
+/// `z` holds their gates i, f, c, o side by side; they are gathered into one vector per gate (document 0 in
+/// lanes `0..tail`, document 1 in `tail..2·tail`), updated, and scattered back. One update instead of two
+/// mostly empty ones.
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn tails(z0: __m512, z1: __m512, tail: usize, [state0, state1]: [&mut LstmState; 2]) {
+    let m = FULL_GROUPS;
+    let gates = [
+        gather(tail, 0, z0, z1),
+        gather(tail, tail, z0, z1),
+        gather(tail, 2 * tail, z0, z1),
+        gather(tail, 3 * tail, z0, z1),
+    ];
+    let c = gather(tail, 0, load(state0.c[m].0), load(state1.c[m].0));
+    let max = gather(tail, 0, load(state0.max[m].0), load(state1.max[m].0));
+    let (c, h, max) = cell_update(gates, c, max);
+    // Back: lanes 0..t to document 0, lanes t..2t to document 1's lanes 0..t; the rest of each stays zero.
+    let live: __mmask16 = (1 << tail) - 1;
+    (state0.c[m], state0.h[m], state0.max[m]) = (
+        Lanes(store(_mm512_maskz_mov_ps(live, c))),
+        Lanes(store(_mm512_maskz_mov_ps(live, h))),
+        Lanes(store(_mm512_maskz_mov_ps(live, max))),
+    );
+    let second = _mm512_add_epi32(lane_numbers(), _mm512_set1_epi32(tail as i32));
+    (state1.c[m], state1.h[m], state1.max[m]) = (
+        Lanes(store(_mm512_maskz_permutexvar_ps(live, second, c))),
+        Lanes(store(_mm512_maskz_permutexvar_ps(live, second, h))),
+        Lanes(store(_mm512_maskz_permutexvar_ps(live, second, max))),
+    );
+}
+
+/// 0, 1, …, 15.
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn lane_numbers() -> __m512i {
+    _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
+}
+
+/// Lanes `offset..offset + tail` of `first` followed by the same lanes of `second`, from lane 0 (the lanes
+/// from `2·tail` on hold whatever the permutation finds there and are never read back).
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn gather(tail: usize, offset: usize, first: __m512, second: __m512) -> __m512 {
+    // Index i + 16 picks lane i of `second`.
+    let in_first = _mm512_add_epi32(lane_numbers(), _mm512_set1_epi32(offset as i32));
+    let in_second = _mm512_add_epi32(lane_numbers(), _mm512_set1_epi32((offset + LANES - tail) as i32));
+    let index = _mm512_mask_blend_epi32(0xffff << tail, in_first, in_second);
+    _mm512_permutex2var_ps(first, index, second)
 }
 
 /// Row `index` of a table of [`VECTORS`]-vector rows.
@@ -121,68 +191,40 @@ fn prefetch_row(row: &[Lanes]) {
     }
 }
 
-/// The cell update from one row of `z`: vectors `4m..4m+4` hold gates i, f, c, o of units `16m..16m+16`; the
-/// last vector holds the `tail` remaining units' i, f, c, o side by side, moved to lane 0 by a permutation and
-/// masked so that the state's padding lanes stay zero.
+/// `c = f ⊙ c + i ⊙ tanh(candidate)`, `h = o ⊙ tanh(c)`, `max = max(max, h)` on 16 lanes, from the gates
+/// `[i, f, candidate, o]` as the weights compute them (scaled, see [`super::lstm::GATE_SCALE`]).
 #[target_feature(enable = "avx512f")]
 #[inline]
-fn gates(z: &[__m512; VECTORS], tail: usize, state: &mut LstmState) {
-    for m in 0..FULL_GROUPS {
-        let [i, f, candidate, o] = [z[4 * m], z[4 * m + 1], z[4 * m + 2], z[4 * m + 3]];
-        cell_update(i, f, candidate, o, !0, m, state);
-    }
-    let last = z[4 * FULL_GROUPS];
-    let from = |gate: usize| {
-        // Lane l of the result takes lane `gate·tail + l` (wrapping past 15; those lanes are masked off).
-        let index = _mm512_add_epi32(
-            _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-            _mm512_set1_epi32((gate * tail) as i32),
-        );
-        _mm512_permutexvar_ps(index, last)
-    };
-    let live: __mmask16 = (1 << tail) - 1;
-    cell_update(last, from(1), from(2), from(3), live, FULL_GROUPS, state);
-}
-
-/// `c = f ⊙ c + i ⊙ tanh(candidate)`, `h = o ⊙ tanh(c)`, `max = max(max, h)` for the 16 units of group `m`, in
-/// the lanes of `live`.
-#[target_feature(enable = "avx512f")]
-#[inline]
-fn cell_update(i: __m512, f: __m512, candidate: __m512, o: __m512, live: __mmask16, m: usize, state: &mut LstmState) {
-    let (i, f, o) = (hard_sigmoid16(i), hard_sigmoid16(f), hard_sigmoid16(o));
-    let c_old = load(state.c[m].0);
-    let c = _mm512_mask_mov_ps(
-        c_old,
-        live,
-        _mm512_fmadd_ps(f, c_old, _mm512_mul_ps(i, tanh16(candidate))),
-    );
+fn cell_update([i, f, candidate, o]: [__m512; 4], c: __m512, max: __m512) -> (__m512, __m512, __m512) {
+    let (i, f, o) = (clamp_unit(i), clamp_unit(f), clamp_unit(o));
+    let c = _mm512_fmadd_ps(f, c, _mm512_mul_ps(i, tanh16_of_scaled(candidate)));
     let h = _mm512_mul_ps(o, tanh16(c));
-    let h = _mm512_mask_mov_ps(load(state.h[m].0), live, h);
-    let max_old = load(state.max[m].0);
-    let max = _mm512_mask_max_ps(max_old, live, max_old, h);
-    state.c[m] = Lanes(store(c));
-    state.h[m] = Lanes(store(h));
-    state.max[m] = Lanes(store(max));
+    (c, h, _mm512_max_ps(max, h))
 }
 
-/// Keras 2 `hard_sigmoid` on 16 lanes.
+/// `hard_sigmoid` of a gate whose affine part the weights already applied.
 #[target_feature(enable = "avx512f")]
-fn hard_sigmoid16(x: __m512) -> __m512 {
-    let y = _mm512_fmadd_ps(x, _mm512_set1_ps(0.2), _mm512_set1_ps(0.5));
-    _mm512_min_ps(_mm512_max_ps(y, _mm512_setzero_ps()), _mm512_set1_ps(1.0))
+fn clamp_unit(x: __m512) -> __m512 {
+    _mm512_min_ps(_mm512_max_ps(x, _mm512_setzero_ps()), _mm512_set1_ps(1.0))
 }
 
-/// [`super::lstm::fast_tanh`] on 16 lanes: `2^n` by `scalef`, and `1 / d` by the 14-bit reciprocal estimate
-/// refined with one Newton step (relative error ~1e-8).
+/// `tanh` on 16 lanes.
 #[target_feature(enable = "avx512f")]
 fn tanh16(x: __m512) -> __m512 {
-    let x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-9.0)), _mm512_set1_ps(9.0));
-    let y = _mm512_mul_ps(x, _mm512_set1_ps(2.0 * std::f32::consts::LOG2_E));
+    tanh16_of_scaled(_mm512_mul_ps(x, _mm512_set1_ps(TANH_SCALE)))
+}
+
+/// [`super::lstm::tanh_of_scaled`] on 16 lanes: `2^n` by `scalef`, and `1 / d` by the 14-bit reciprocal
+/// estimate refined with one Newton step (relative error ~1e-8).
+#[target_feature(enable = "avx512f")]
+fn tanh16_of_scaled(y: __m512) -> __m512 {
+    let limit = 9.0 * TANH_SCALE;
+    let y = _mm512_min_ps(_mm512_max_ps(y, _mm512_set1_ps(-limit)), _mm512_set1_ps(limit));
     let n = _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(y);
-    let t = _mm512_mul_ps(_mm512_sub_ps(y, n), _mm512_set1_ps(std::f32::consts::LN_2));
-    let mut p = _mm512_set1_ps(1.0 / 720.0);
-    for c in [1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 1.0 / 2.0, 1.0, 1.0] {
-        p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(c));
+    let f = _mm512_sub_ps(y, n);
+    let mut p = _mm512_set1_ps(EXP2_TAYLOR[6]);
+    for &c in EXP2_TAYLOR[..6].iter().rev() {
+        p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(c));
     }
     let d = _mm512_add_ps(_mm512_scalef_ps(p, n), _mm512_set1_ps(1.0));
     let r = _mm512_rcp14_ps(d);
