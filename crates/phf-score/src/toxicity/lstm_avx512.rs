@@ -10,7 +10,7 @@
 
 use std::arch::x86_64::*;
 
-use super::lstm::{Lanes, Lstm, LstmState, EXP2_TAYLOR, LANES, TANH_SCALE};
+use super::lstm::{flat, Lanes, Lstm, LstmState, EXP2_TAYLOR, LANES, TANH_SCALE};
 
 /// Vectors per row of `z` held in registers.
 pub(super) const VECTORS: usize = 13;
@@ -45,8 +45,7 @@ fn store(v: __m512) -> [f32; LANES] {
 }
 
 /// Runs `lstm` over a group of documents in lockstep, two at a time: at step `t` document `d` reads projection
-/// row `rows[d][t]`, and its state `states[d]` is updated in place (h, c and the running max). With more than
-/// one pair, one pair's gate nonlinearities overlap the next pair's multiply-adds in the CPU's pipeline.
+/// row `rows[d][t]`, and its state `states[d]` is updated in place (h, c and the running max).
 ///
 /// # Safety
 /// The CPU must support AVX-512F ([`available`]). Shapes and row indices are checked here (panics on misuse).
@@ -84,22 +83,27 @@ pub(super) unsafe fn run_group(lstm: &Lstm, rows: &[&[u32]], states: &mut [LstmS
 fn step_pair(lstm: &Lstm, rows: [usize; 2], [state0, state1]: [&mut LstmState; 2]) {
     let x0 = row(&lstm.input_projection, rows[0]);
     let x1 = row(&lstm.input_projection, rows[1]);
-    let h0 = |k: usize| _mm512_set1_ps(state0.h[k / LANES].0[k % LANES]);
-    let h1 = |k: usize| _mm512_set1_ps(state1.h[k / LANES].0[k % LANES]);
-    // z = x·W + b + h·U, one row of U per entry of h; the first row starts from the projection row.
+    // z = x·W + b + h·U, one row of U per entry of h; the first row starts from the projection row. The loop
+    // walks zipped iterators so that no index is bounds-checked between the multiply-adds.
+    let units = lstm.units;
+    let mut rows_of_u = flat(&state0.h)[..units]
+        .iter()
+        .zip(&flat(&state1.h)[..units])
+        .zip(lstm.recurrent_kernel.chunks_exact(VECTORS));
     let (mut a0, mut a1) = ([_mm512_setzero_ps(); VECTORS], [_mm512_setzero_ps(); VECTORS]);
-    let (first0, first1, u_row) = (h0(0), h1(0), row(&lstm.recurrent_kernel, 0));
+    let ((&h0, &h1), u_row) = rows_of_u.next().expect("at least one unit");
+    let (h0, h1) = (_mm512_set1_ps(h0), _mm512_set1_ps(h1));
     for v in 0..VECTORS {
         let w = load(u_row[v].0);
-        a0[v] = _mm512_fmadd_ps(first0, w, load(x0[v].0));
-        a1[v] = _mm512_fmadd_ps(first1, w, load(x1[v].0));
+        a0[v] = _mm512_fmadd_ps(h0, w, load(x0[v].0));
+        a1[v] = _mm512_fmadd_ps(h1, w, load(x1[v].0));
     }
-    for k in 1..lstm.units {
-        let (hk0, hk1, u_row) = (h0(k), h1(k), row(&lstm.recurrent_kernel, k));
+    for ((&h0, &h1), u_row) in rows_of_u {
+        let (h0, h1) = (_mm512_set1_ps(h0), _mm512_set1_ps(h1));
         for v in 0..VECTORS {
             let w = load(u_row[v].0);
-            a0[v] = _mm512_fmadd_ps(hk0, w, a0[v]);
-            a1[v] = _mm512_fmadd_ps(hk1, w, a1[v]);
+            a0[v] = _mm512_fmadd_ps(h0, w, a0[v]);
+            a1[v] = _mm512_fmadd_ps(h1, w, a1[v]);
         }
     }
     full_groups(&a0, state0);
