@@ -18,7 +18,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::word_index::WordIndex;
+use super::word_index::{ascii_lowercase_packed, packed, WordIndex};
 use crate::error::{Result, ScoreError};
 
 /// `tokenizer.json` as written by `scripts/score/export_tox_block.py`.
@@ -193,6 +193,13 @@ impl KerasTokenizer {
         let mut reversed = Vec::with_capacity(self.max_len);
         let mut lowered = Vec::new();
         let mut ascii_word = |word: &[u8], reversed: &mut Vec<u32>| {
+            if (1..=8).contains(&word.len()) {
+                // Most words: packed into a number, lowercased all at once, looked up without a copy.
+                let key = packed(word);
+                let key = if self.lower { ascii_lowercase_packed(key) } else { key };
+                reversed.extend(self.word_index.get_short(key, word.len()));
+                return;
+            }
             let word = if self.lower && word.iter().any(u8::is_ascii_uppercase) {
                 lowered.clear();
                 lowered.extend(word.iter().map(u8::to_ascii_lowercase));
@@ -205,9 +212,17 @@ impl KerasTokenizer {
         // The word being scanned ends at `word_end`, its piece at `piece_end`; `piece_ids` ids came before it.
         let (mut word_end, mut piece_end, mut piece_ids) = (bytes.len(), bytes.len(), 0);
         let mut at = bytes.len();
+        let kind = |at: usize| self.byte_kinds[usize::from(bytes[at - 1])];
         while at > 0 && reversed.len() < self.max_len {
-            match self.byte_kinds[usize::from(bytes[at - 1])] {
-                ByteKind::Word => {}
+            // Most bytes are inside a word: skip them in a tight loop.
+            while at > 0 && kind(at) == ByteKind::Word {
+                at -= 1;
+            }
+            if at == 0 {
+                break;
+            }
+            match kind(at) {
+                ByteKind::Word => unreachable!("skipped above"),
                 ByteKind::Filter => {
                     ascii_word(&bytes[at..word_end], &mut reversed);
                     word_end = at - 1;
@@ -244,6 +259,7 @@ impl KerasTokenizer {
             at -= 1;
         }
         if at == 0 && reversed.len() < self.max_len {
+            // The first word of the text (empty if the text starts with a separator).
             ascii_word(&bytes[..word_end], &mut reversed);
         }
         reversed.reverse();

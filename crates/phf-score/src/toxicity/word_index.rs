@@ -22,20 +22,39 @@ pub(super) struct WordIndex {
 }
 
 /// A word of at most 8 bytes as a number (little-endian, zero-filled); with the length, unique.
-fn packed(word: &[u8]) -> u64 {
+pub(super) fn packed(word: &[u8]) -> u64 {
     // A byte loop rather than `copy_from_slice`: in the debug profile that is a checked call to memcpy.
     word.iter().rev().fold(0, |packed, &b| packed << 8 | u64::from(b))
 }
 
+/// [`packed`] bytes of ASCII with `A`–`Z` lowercased, all eight at once: a byte's high bit after adding
+/// `0x80 − 'A'` says `b ≥ 'A'`, after adding `0x80 − '['` says `b > 'Z'` (no carry crosses bytes below 0x80).
+pub(super) fn ascii_lowercase_packed(ascii: u64) -> u64 {
+    const BYTES: u64 = 0x0101_0101_0101_0101;
+    let at_least_a = ascii + (0x80 - u64::from(b'A')) * BYTES;
+    let above_z = ascii + (0x80 - u64::from(b'[')) * BYTES;
+    let upper = at_least_a & !above_z & (0x80 * BYTES);
+    ascii | upper >> 2
+}
+
+const K: u64 = 0x517c_c1b7_2722_0a95;
+
 /// Multiply-rotate hash over 8-byte chunks. The table is fixed, so text cannot lengthen its probe chains
 /// beyond what its ~20 k words make; a keyed hash is not needed.
 fn hash(word: &[u8]) -> u64 {
-    const K: u64 = 0x517c_c1b7_2722_0a95;
+    if word.len() <= 8 {
+        return short_hash(packed(word), word.len());
+    }
     let mut h = word.len() as u64;
     for chunk in word.chunks(8) {
         h = (h.rotate_left(5) ^ packed(chunk)).wrapping_mul(K);
     }
     h
+}
+
+/// [`hash`] of a word of at most 8 bytes, from its [`packed`] form.
+fn short_hash(packed: u64, len: usize) -> u64 {
+    ((len as u64).rotate_left(5) ^ packed).wrapping_mul(K)
 }
 
 impl WordIndex {
@@ -69,28 +88,34 @@ impl WordIndex {
         index
     }
 
-    /// The slot holding `word`, or the empty slot where it would go (linear probing from its home slot, taken
-    /// from the hash's high bits, which the multiply mixes best).
+    /// The slot holding `word`, or the empty slot where it would go.
     fn probe(&self, word: &[u8]) -> usize {
+        if word.len() <= 8 {
+            return self.probe_short(packed(word), word.len());
+        }
+        self.probe_from(hash(word), |slot| {
+            let start = slot.word as usize;
+            slot.len as usize == word.len() && &self.long_words[start..start + word.len()] == word
+        })
+    }
+
+    fn probe_short(&self, packed: u64, len: usize) -> usize {
+        self.probe_from(short_hash(packed, len), |slot| {
+            slot.len as usize == len && slot.word == packed
+        })
+    }
+
+    /// Linear probing from the home slot of `hash` (its high bits, which the multiply mixes best) to the first
+    /// slot that is empty or `holds` the word.
+    fn probe_from(&self, hash: u64, holds: impl Fn(Slot) -> bool) -> usize {
         let mask = self.slots.len() - 1;
-        let mut at = (hash(word) >> (64 - self.slots.len().trailing_zeros())) as usize;
+        let mut at = (hash >> (64 - self.slots.len().trailing_zeros())) as usize;
         loop {
             let slot = self.slots[at];
-            if slot.len == 0 || self.holds(slot, word) {
+            if slot.len == 0 || holds(slot) {
                 return at;
             }
             at = (at + 1) & mask;
-        }
-    }
-
-    fn holds(&self, slot: Slot, word: &[u8]) -> bool {
-        if slot.len as usize != word.len() {
-            false
-        } else if word.len() <= 8 {
-            slot.word == packed(word)
-        } else {
-            let start = slot.word as usize;
-            &self.long_words[start..start + word.len()] == word
         }
     }
 
@@ -100,6 +125,13 @@ impl WordIndex {
             return None;
         }
         let slot = self.slots[self.probe(word)];
+        (slot.len != 0).then_some(slot.id)
+    }
+
+    /// [`Self::get`] for a word of 1 to 8 bytes given [`packed`].
+    pub(super) fn get_short(&self, packed: u64, len: usize) -> Option<u32> {
+        debug_assert!((1..=8).contains(&len));
+        let slot = self.slots[self.probe_short(packed, len)];
         (slot.len != 0).then_some(slot.id)
     }
 }
@@ -121,11 +153,31 @@ mod tests {
     }
 
     #[test]
+    fn packed_lowercase_is_ascii_lowercase() {
+        for b in 0..128_u8 {
+            assert_eq!(
+                ascii_lowercase_packed(u64::from(b)),
+                u64::from(b.to_ascii_lowercase()),
+                "{b}"
+            );
+        }
+        for word in ["HeLLo", "AZaz@[`{", "", "Q", "12345678", "ZZZZZZZZ"] {
+            let lower = word.to_ascii_lowercase();
+            assert_eq!(
+                ascii_lowercase_packed(packed(word.as_bytes())),
+                packed(lower.as_bytes()),
+                "{word}"
+            );
+        }
+    }
+
+    #[test]
     fn short_words_differ_from_zero_padded_ones() {
         let index = WordIndex::new([(&b"a"[..], 1), (&b"a\0"[..], 2), (&b""[..], 3)]);
         assert_eq!(index.get(b"a"), Some(1));
         assert_eq!(index.get(b"a\0"), Some(2));
         assert_eq!(index.get(b"a\0\0"), None);
         assert_eq!(index.get(b""), None);
+        assert_eq!(index.get_short(packed(b"a\0"), 2), Some(2));
     }
 }
