@@ -76,8 +76,7 @@ pub(super) struct LstmState {
 pub(super) const TANH_SCALE: f32 = 2.0 * std::f32::consts::LOG2_E;
 
 /// Per gate (i, f, c, o), `z' = GATE_SCALE·z + GATE_SHIFT` is what the weights compute after loading:
-/// Keras 2's `hard_sigmoid(z) = clip(0.2z + 0.5, 0, 1)` becomes `clip(z', 0, 1)` for i, f, o (Keras 3 changed
-/// hard_sigmoid to `relu6(z + 3) / 6`; the model was trained and is scored with the Keras 2 form), and the
+/// Keras 2's `hard_sigmoid(z) = clip(0.2z + 0.5, 0, 1)` becomes `clip(z', 0, 1)` for i, f, o, and the
 /// candidate's `tanh(z)` becomes [`tanh_of_scaled`]`(z')`.
 pub(super) const GATE_SCALE: [f32; 4] = [0.2, 0.2, TANH_SCALE, 0.2];
 pub(super) const GATE_SHIFT: [f32; 4] = [0.5, 0.5, 0.0, 0.5];

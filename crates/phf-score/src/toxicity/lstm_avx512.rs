@@ -6,7 +6,8 @@
 //! every load of `U` (26 accumulators of the 32 registers), which keeps the loop bound by multiply-adds rather
 //! than loads; `U` itself (50 × 208 floats, 41 KB) stays in the L1 cache. Thanks to the gate-interleaved column
 //! layout ([`super::lstm::column`]) each register already holds one gate of 16 units, so the nonlinearities run
-//! straight on the accumulators, with the same formulas as the portable path ([`super::lstm::fast_tanh`]).
+//! straight on the accumulators, with the same formulas as the portable path ([`super::lstm::tanh_of_scaled`]);
+//! the last few units of both documents, whose gates share one register each, are updated together.
 
 use std::arch::x86_64::*;
 
@@ -20,7 +21,7 @@ pub(super) fn available() -> bool {
     is_x86_feature_detected!("avx512f")
 }
 
-/// Units in the full groups of 16.
+/// Full groups of 16 units (the rest, 1–4 units, is the tail).
 const FULL_GROUPS: usize = 3;
 
 /// Whether the kernel fits this direction's shape: three groups of 16 units and a tail of 1–4, whose four
@@ -247,11 +248,26 @@ mod tests {
             eprintln!("skipping: no AVX-512 on this CPU");
             return;
         }
-        let xs: Vec<f32> = (-2000..2000)
-            .map(|i| i as f32 * 0.0061)
-            .chain([-1e30, 1e30, 0.0])
-            .collect();
-        for chunk in xs.chunks(LANES).filter(|c| c.len() == LANES) {
+        // The extremes first, then a grid over [-12.2, 12.2); 4016 values, whole vectors.
+        let xs: Vec<f32> = [
+            -1e30,
+            1e30,
+            -0.0,
+            0.0,
+            f32::MIN_POSITIVE,
+            -9.5,
+            9.5,
+            1e-20,
+            -1e-20,
+            20.0,
+            -20.0,
+        ]
+        .into_iter()
+        .chain([0.5, -0.5, 1.0, -1.0, 2.0])
+        .chain((-2000..2000).map(|i| i as f32 * 0.0061))
+        .collect();
+        assert_eq!(xs.len() % LANES, 0);
+        for chunk in xs.chunks(LANES) {
             // SAFETY: AVX-512F checked above.
             let out = store(unsafe { tanh16(load(chunk.try_into().unwrap())) });
             for (&x, &y) in chunk.iter().zip(&out) {
