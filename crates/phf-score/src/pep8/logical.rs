@@ -81,7 +81,7 @@ fn indentation(logical: &Logical, state: &State, report: &mut Report) {
     let code = |plain: &'static str, for_comment: &'static str| if comment { for_comment } else { plain };
     let indent_level = logical.indent_level;
     let previous = state.previous_indent_level;
-    if indent_level % INDENT_SIZE != 0 {
+    if !indent_level.is_multiple_of(INDENT_SIZE) {
         report.add(row, code("E111", "E114"));
     }
     let indent_expect = state.previous_logical.ends_with(':');

@@ -47,7 +47,7 @@ fn luhn_valid(digits: &[u8]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 pub(crate) fn detect(text: &str, out: &mut Vec<Detection>) {

@@ -10,8 +10,12 @@
 //! tox-block's `make_predictions` min-max rescales by default; that rescaling can exceed 1 and is not a
 //! probability, so it is not applied here.
 
+mod lstm;
+#[cfg(target_arch = "x86_64")]
+mod lstm_avx512;
 mod model;
 mod tokenizer;
+mod word_index;
 
 use std::path::{Path, PathBuf};
 
@@ -21,7 +25,7 @@ pub use model::{BiLstmClassifier, NUM_LABELS};
 pub use tokenizer::KerasTokenizer;
 
 use crate::error::{Result, ScoreError};
-use crate::scorer::{par_map_texts, Scorer, ScorerId};
+use crate::scorer::{Scorer, ScorerId};
 use rayon::prelude::*;
 
 /// Directory name of the export inside the cache, keyed by the model version.
@@ -135,9 +139,15 @@ impl ToxicityScorer {
         self.model.predict(&self.tokenizer.encode(text))
     }
 
-    /// All six label probabilities for each text, in parallel.
+    /// All six label probabilities for each text, in parallel. Batches are much faster per text than
+    /// [`Self::predict_one`]: the model runs two texts at a time in lockstep.
     pub fn predict(&self, texts: &[&str]) -> Vec<[f32; NUM_LABELS]> {
-        texts.par_iter().with_min_len(4).map(|t| self.predict_one(t)).collect()
+        let ids: Vec<Vec<u32>> = texts
+            .par_iter()
+            .with_min_len(8)
+            .map(|t| self.tokenizer.encode(t))
+            .collect();
+        self.model.predict_batch(&ids)
     }
 }
 
@@ -155,7 +165,7 @@ impl Scorer for ToxicityScorer {
 
     fn score_batch(&self, texts: &[&str]) -> Result<Vec<f32>> {
         let label = self.label.index();
-        Ok(par_map_texts(texts, |t| self.predict_one(t)[label]))
+        Ok(self.predict(texts).into_iter().map(|p| p[label]).collect())
     }
 }
 
