@@ -12,9 +12,11 @@ PYTHON ?= python3
 
 .PHONY: setup build demo test lint bench pyref fixtures
 
-## setup: install libtorch into the cache (idempotent) and link it as .libtorch for plain `cargo` use
+## setup: install libtorch and Gloo's headers (for phf-dist's c10d shim) into the cache (idempotent) and link
+## libtorch as .libtorch for plain `cargo` use
 setup:
 	@scripts/setup-libtorch.sh
+	@scripts/setup-gloo.sh
 	@ln -sfn "$(CACHE)/libtorch-2.11.0" .libtorch
 
 build: setup

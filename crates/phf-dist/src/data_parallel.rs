@@ -1,0 +1,111 @@
+//! What a training loop holds to run data-parallel: one process alone, or one rank of a process group. Every
+//! method is a no-op (or the identity) for a single process, so the loop has one code path.
+
+use tch::{Kind, Tensor};
+
+use crate::{DistError, Launch, ProcessGroup, ReduceOp};
+
+pub struct DataParallel {
+    group: Option<ProcessGroup>,
+    rank: usize,
+    world_size: usize,
+    local_rank: usize,
+}
+
+impl Default for DataParallel {
+    fn default() -> Self {
+        DataParallel::single()
+    }
+}
+
+impl DataParallel {
+    /// One process, no group.
+    pub fn single() -> DataParallel {
+        DataParallel {
+            group: None,
+            rank: 0,
+            world_size: 1,
+            local_rank: 0,
+        }
+    }
+
+    /// From the torchrun variables (see [`Launch::from_env`]): a single process when `WORLD_SIZE` is unset or 1,
+    /// otherwise joins the group.
+    pub fn from_env() -> Result<DataParallel, DistError> {
+        match Launch::from_env()? {
+            Some(launch) => DataParallel::join(&launch),
+            None => Ok(DataParallel::single()),
+        }
+    }
+
+    pub fn join(launch: &Launch) -> Result<DataParallel, DistError> {
+        let group = (launch.world_size > 1)
+            .then(|| ProcessGroup::join(launch))
+            .transpose()?;
+        Ok(DataParallel {
+            group,
+            rank: launch.rank,
+            world_size: launch.world_size,
+            local_rank: launch.local_rank,
+        })
+    }
+
+    pub fn rank(&self) -> usize {
+        self.rank
+    }
+
+    pub fn world_size(&self) -> usize {
+        self.world_size
+    }
+
+    /// This process's rank on its machine (which GPU it uses).
+    pub fn local_rank(&self) -> usize {
+        self.local_rank
+    }
+
+    /// Rank 0: the one that writes logs and checkpoints.
+    pub fn is_main(&self) -> bool {
+        self.rank == 0
+    }
+
+    /// In place: each tensor becomes the mean of that tensor over all ranks (gradients after backward).
+    pub fn average(&self, tensors: &[Tensor], what: &str) -> Result<(), DistError> {
+        self.all_reduce(tensors, ReduceOp::Mean, what)
+    }
+
+    pub fn all_reduce(&self, tensors: &[Tensor], op: ReduceOp, what: &str) -> Result<(), DistError> {
+        match &self.group {
+            Some(g) => g.all_reduce(tensors, op, what),
+            None => Ok(()),
+        }
+    }
+
+    /// In place: every rank's tensors become rank 0's (parameters at the start, so all replicas begin equal).
+    pub fn broadcast_from_main(&self, tensors: &[Tensor], what: &str) -> Result<(), DistError> {
+        match &self.group {
+            Some(g) => g.broadcast(tensors, 0, what),
+            None => Ok(()),
+        }
+    }
+
+    /// Sums of numbers over ranks (e.g. validation loss totals and counts), in f64.
+    pub fn sum(&self, values: &[f64], what: &str) -> Result<Vec<f64>, DistError> {
+        if self.group.is_none() {
+            return Ok(values.to_vec());
+        }
+        let t = Tensor::from_slice(values);
+        self.all_reduce(std::slice::from_ref(&t), ReduceOp::Sum, what)?;
+        Vec::<f64>::try_from(&t).map_err(|e| DistError::Torch(e.to_string()))
+    }
+
+    /// The smallest and largest `value` over ranks.
+    pub fn min_max(&self, value: f64, what: &str) -> Result<(f64, f64), DistError> {
+        if self.group.is_none() {
+            return Ok((value, value));
+        }
+        // max(v) and max(-v) = -min(v) in one call
+        let t = Tensor::from_slice(&[value, -value]).to_kind(Kind::Double);
+        self.all_reduce(std::slice::from_ref(&t), ReduceOp::Max, what)?;
+        Ok((-t.double_value(&[1]), t.double_value(&[0])))
+    }
+}
