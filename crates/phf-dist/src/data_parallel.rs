@@ -10,6 +10,7 @@ pub struct DataParallel {
     rank: usize,
     world_size: usize,
     local_rank: usize,
+    local_world_size: Option<usize>,
 }
 
 impl Default for DataParallel {
@@ -26,6 +27,7 @@ impl DataParallel {
             rank: 0,
             world_size: 1,
             local_rank: 0,
+            local_world_size: Some(1),
         }
     }
 
@@ -47,6 +49,7 @@ impl DataParallel {
             rank: launch.rank,
             world_size: launch.world_size,
             local_rank: launch.local_rank,
+            local_world_size: launch.local_world_size,
         })
     }
 
@@ -61,6 +64,15 @@ impl DataParallel {
     /// This process's rank on its machine (which GPU it uses).
     pub fn local_rank(&self) -> usize {
         self.local_rank
+    }
+
+    /// CPU threads for this process's tensor operations when several ranks share a machine: its cores split
+    /// evenly, as torchrun's OMP_NUM_THREADS does (oversubscribed cores slow every rank down many times over).
+    /// None when one process runs per machine, or the split is unknown.
+    pub fn cpu_threads(&self) -> Option<usize> {
+        let local = self.local_world_size.filter(|&n| n > 1)?;
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Some((cores / local).max(1))
     }
 
     /// Rank 0: the one that writes logs and checkpoints.

@@ -17,6 +17,9 @@ pub struct Launch {
     pub world_size: usize,
     /// Rank among the processes of this machine: picks the GPU.
     pub local_rank: usize,
+    /// Processes on this machine (torchrun's LOCAL_WORLD_SIZE; all of them when rank 0 is on loopback; else
+    /// unknown).
+    pub local_world_size: Option<usize>,
     pub master_addr: String,
     pub master_port: u16,
     pub timeout: Duration,
@@ -67,6 +70,10 @@ impl Launch {
             Some(r) => parse("LOCAL_RANK", &r)?,
             None => 0,
         };
+        let local_world_size = match get("LOCAL_WORLD_SIZE") {
+            Some(n) => Some(parse("LOCAL_WORLD_SIZE", &n)?).filter(|&n: &usize| n > 0),
+            None => None,
+        };
         let (master_addr, master_port) = if world_size == 1 {
             (get("MASTER_ADDR").unwrap_or_else(|| "127.0.0.1".into()), 0)
         } else {
@@ -92,10 +99,13 @@ impl Launch {
             }
             None => DEFAULT_TIMEOUT_S,
         };
+        let on_loopback = ["127.0.0.1", "localhost", "::1"].contains(&master_addr.as_str());
+        let local_world_size = local_world_size.or(on_loopback.then_some(world_size));
         Ok(Some(Launch {
             rank,
             world_size,
             local_rank,
+            local_world_size,
             master_addr,
             master_port,
             timeout: Duration::from_secs_f64(timeout_s),
@@ -144,6 +154,10 @@ mod tests {
         .unwrap()
         .unwrap();
         assert_eq!((l.rank, l.world_size, l.local_rank), (3, 4, 1));
+        assert_eq!(
+            l.local_world_size, None,
+            "unknown: rank 0 is on another host and LOCAL_WORLD_SIZE is unset"
+        );
         assert_eq!((l.master_addr.as_str(), l.master_port), ("node0", 29500));
         assert_eq!(l.timeout, Duration::from_millis(2500));
     }

@@ -149,6 +149,7 @@ fn joining_without_rank_0_is_an_error() {
         rank: 1,
         world_size: 2,
         local_rank: 1,
+        local_world_size: Some(2),
         master_addr: "127.0.0.1".into(),
         master_port: free_port(), // nobody listens there
         timeout: Duration::from_secs(2),
@@ -168,6 +169,7 @@ fn rank_0_waiting_for_a_missing_rank_is_an_error() {
         rank: 0,
         world_size: 2,
         local_rank: 0,
+        local_world_size: Some(2),
         master_addr: "127.0.0.1".into(),
         master_port: free_port(),
         timeout: Duration::from_secs(2),

