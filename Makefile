@@ -10,7 +10,7 @@ PHF := $(CARGO_TARGET_DIR)/debug/phf
 PYREF := $(CACHE)/pyref-2.11.0
 PYTHON ?= python3
 
-.PHONY: setup build demo test lint bench pyref fixtures
+.PHONY: setup build demo test lint bench pyref fixtures gpu-bench-binary
 
 ## setup: install libtorch and Gloo's headers (for phf-dist's c10d shim) into the cache (idempotent) and link
 ## libtorch as .libtorch for plain `cargo` use
@@ -51,3 +51,11 @@ fixtures: pyref
 MODEL ?= $(if $(wildcard runs/demo/run/checkpoints/latest),runs/demo/run,)
 bench: build pyref
 	scripts/bench/run.sh "$(PHF)" "$(PYREF)/bin/python" $(MODEL)
+
+## gpu-bench-binary: a stripped release build of phf for scripts/bench/gpu.sh on a GPU machine with torch 2.11
+## (copy or carry target/gpu-bench/ there; see docs/SCALING.md)
+gpu-bench-binary: setup
+	cargo build --release -p phf
+	mkdir -p target/gpu-bench
+	strip -o target/gpu-bench/phf "$(CARGO_TARGET_DIR)/release/phf"
+	@ls -lh target/gpu-bench/phf

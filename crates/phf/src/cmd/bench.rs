@@ -41,6 +41,10 @@ pub struct BenchArgs {
     /// peaked distributions are what nucleus sampling meets in practice.
     #[arg(long)]
     pub model: Option<std::path::PathBuf>,
+    /// Peak dense TFLOP/s of the device, for the reported MFU (training). Default: 989 on CUDA (H100/H200 SXM,
+    /// bf16), none on CPU.
+    #[arg(long)]
+    pub peak_tflops: Option<f64>,
 }
 
 pub fn run(command: BenchCommand) -> Result<()> {
@@ -67,6 +71,10 @@ fn model(a: &BenchArgs) -> Result<Gpt> {
 
 fn train(a: &BenchArgs) -> Result<()> {
     let model = model(a)?;
+    if model.device().is_cuda() {
+        // as in `phf train`: fp32 matmuls outside bf16 may use TF32
+        phf_dist::set_float32_matmul_precision(phf_dist::MatmulPrecision::High)?;
+    }
     let c = &model.config;
     let (b, t) = (a.batch_size as i64, c.n_ctx as i64);
     let tokens = Tensor::randint(c.vocab_size as i64, [b, t], (Kind::Int64, model.device()));
@@ -142,11 +150,18 @@ fn synchronize(model: &Gpt) {
     }
 }
 
+/// One JSON line. MFU = tokens/s × FLOPs per token (6N + 12·L·d·T) / peak FLOP/s.
 fn report(kind: &str, a: &BenchArgs, model: &Gpt, tokens_per_s: f64, seconds: f64, flops: Option<f64>) {
+    let peak_tflops = a.peak_tflops.or(model
+        .device()
+        .is_cuda()
+        .then_some(phf_train::trainer::DEFAULT_GPU_PEAK_TFLOPS));
+    let mfu = flops.zip(peak_tflops).map(|(f, p)| f / (p * 1e12));
     let row = serde_json::json!({
         "impl": "phf", "bench": kind, "preset": a.preset, "model": a.model.as_ref().map(|m| m.display().to_string()), "device": a.device.to_string(),
         "batch_size": a.batch_size, "tokens_per_s": tokens_per_s, "seconds": seconds,
         "params": model.config.num_params(), "flops_per_s": flops,
+        "flops_per_token": model.config.flops_per_token(), "peak_tflops": peak_tflops, "mfu": mfu,
         "threads": tch::get_num_threads(), "peak_rss_mb": peak_rss_mb(),
     });
     println!("{row}");
