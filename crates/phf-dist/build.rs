@@ -1,5 +1,6 @@
-// Compiles csrc/c10d_shim.cpp against libtorch's headers (c10d's are in the torch wheel) and Gloo's (from Debian's
-// libgloo-dev, unpacked by scripts/setup-gloo.sh). Only libtorch is linked: Gloo itself is inside libtorch_cpu.so.
+// Compiles the C++ shim in csrc/ against libtorch's headers (c10d's are in the torch wheel) and Gloo's (from
+// Debian's libgloo-dev, unpacked by scripts/setup-gloo.sh). Only libtorch is linked: Gloo itself is inside
+// libtorch_cpu.so, and NCCL is looked up at run time (csrc/nccl.cpp), so neither CUDA nor NCCL is needed here.
 mod rpath {
     include!("../../build-support/rpath.rs");
 }
@@ -41,10 +42,13 @@ fn build_shim() {
             gloo.display()
         );
     }
-    println!("cargo:rerun-if-changed=csrc/c10d_shim.cpp");
+    const SOURCES: [&str; 3] = ["csrc/c10d_shim.cpp", "csrc/gloo.cpp", "csrc/nccl.cpp"];
+    for file in SOURCES.iter().chain(&["csrc/group.hpp"]) {
+        println!("cargo:rerun-if-changed={file}");
+    }
     cc::Build::new()
         .cpp(true)
-        .file("csrc/c10d_shim.cpp")
+        .files(SOURCES)
         .include(torch.join("include"))
         .include(torch.join("include/torch/csrc/api/include"))
         .include(&gloo)
@@ -57,4 +61,5 @@ fn build_shim() {
     // the shim calls into libtorch_cpu and c10 directly (torch-sys links them too; repeated here for link order)
     println!("cargo:rustc-link-lib=dylib=torch_cpu");
     println!("cargo:rustc-link-lib=dylib=c10");
+    println!("cargo:rustc-link-lib=dylib=dl"); // dlopen/dlsym of libnccl.so.2 (part of libc since glibc 2.34)
 }

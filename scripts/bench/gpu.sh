@@ -4,7 +4,9 @@
 #   1. training tokens/s and MFU of the `gpt2` preset (124M, 1024-token blocks, bf16, AdamW, clipping) in phf,
 #      PyTorch eager and torch.compile (Hugging Face GPT2LMHeadModel with SDPA, bf16 autocast), side by side, at
 #      micro-batch 16 (the gpt2 scale's) and 32;
-#   2. the full `phf train` loop on that GPU (input prefetch, pinned memory, TF32, MFU in the log) on a corpus
+#   2. the gradient all-reduce of one update in a group of one process: NCCL (its code path: unique id through
+#      the TCPStore, the current stream, the watchdog) and Gloo (staged through host memory);
+#   3. the full `phf train` loop on that GPU (input prefetch, pinned memory, TF32, MFU in the log) on a corpus
 #      generated on the spot, as one process and as 2 data-parallel ranks (Gloo, both on GPU 0).
 # MFU = tokens/s × FLOPs per token / peak, FLOPs per token = 6N + 12·L·d·T (N: parameters without the position
 # embedding; PaLM appendix B), peak = PEAK_TFLOPS (default 989: H100/H200 SXM dense bf16), the same for all three.
@@ -73,7 +75,11 @@ done
 bench compile_b16 180 "$python" "$here/train_pytorch.py" --preset "$preset" --device "$device" --batch-size 16 \
   --steps "$steps" --warmup 5 --compile
 
-# 2. the whole training loop: a generated corpus, a tokenizer, 1024-token shards, then `phf train`
+# 2. the gradient all-reduce of one update (gpt2: 0.5 GB) in a group of one: NCCL, and Gloo staged through the host
+bench allreduce_nccl 60 "$phf" bench all-reduce --preset "$preset" --device "$device"
+PHF_DIST_BACKEND=gloo bench allreduce_gloo 60 "$phf" bench all-reduce --preset "$preset" --device "$device"
+
+# 3. the whole training loop: a generated corpus, a tokenizer, 1024-token shards, then `phf train`
 work="$out/train"
 mkdir -p "$work"
 "$python" - "$work/corpus.jsonl" <<'PY'
@@ -109,10 +115,11 @@ checkpoint_every = 0
 peak_tflops = $peak
 EOF
 bench train_1gpu 100 "$phf" train --config "$work/run.toml" --run-dir "$work/run-1gpu" --quiet
-# two ranks on the one GPU (both LOCAL_RANK 0), torchrun's variables set by hand
+# two ranks on the one GPU (both LOCAL_RANK 0), torchrun's variables set by hand; Gloo, since NCCL refuses two
+# ranks on one GPU
 port=$((29500 + RANDOM % 1000))
 for r in 1 0; do
-  RANK=$r LOCAL_RANK=0 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=$port PHF_DIST_TIMEOUT_S=120 \
+  RANK=$r LOCAL_RANK=0 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=$port PHF_DIST_TIMEOUT_S=120 PHF_DIST_BACKEND=gloo \
     bench "train_2ranks_rank$r" 100 "$phf" train --config "$work/run.toml" --run-dir "$work/run-2ranks" --quiet \
     --set training.total_tokens=$((20 * 16 * 4 * block)) &
 done
@@ -136,6 +143,10 @@ for r in sorted(steps, key=lambda r: (r["batch_size"], r["impl"])):
     print(f"| {r['impl']} | {r['batch_size']} | {r['tokens_per_s']:.0f} | {100 * mfu:.1f}% | {ratio:.2f}× |")
 print()
 print(f"FLOPs per token (6N + 12·L·d·T): {fpt}")
+for r in rows:
+    if r["bench"].startswith("allreduce_"):
+        print(f"- all-reduce of the {r['preset']} gradients ({r['bytes'] / 1e6:.0f} MB), {r['backend']}, group of "
+              f"{r['world_size']}: {1000 * r['seconds_per_all_reduce']:.1f} ms")
 for r in rows:
     if r["bench"].startswith("train_"):
         mfu = r.get("mfu")

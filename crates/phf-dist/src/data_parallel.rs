@@ -3,10 +3,11 @@
 
 use tch::{Kind, Tensor};
 
-use crate::{DistError, Launch, ProcessGroup, ReduceOp};
+use crate::{Backend, DistError, Launch, ProcessGroup, ReduceOp};
 
 pub struct DataParallel {
     group: Option<ProcessGroup>,
+    backend: Option<Backend>,
     rank: usize,
     world_size: usize,
     local_rank: usize,
@@ -24,6 +25,7 @@ impl DataParallel {
     pub fn single() -> DataParallel {
         DataParallel {
             group: None,
+            backend: None,
             rank: 0,
             world_size: 1,
             local_rank: 0,
@@ -31,20 +33,22 @@ impl DataParallel {
         }
     }
 
-    /// From the torchrun variables (see [`Launch::from_env`]): a single process when `WORLD_SIZE` is unset or 1,
-    /// otherwise joins the group.
+    /// From the torchrun variables (see [`Launch::from_env`]), on CPU: a single process when `WORLD_SIZE` is unset
+    /// or 1, otherwise joins a Gloo group.
     pub fn from_env() -> Result<DataParallel, DistError> {
         match Launch::from_env()? {
-            Some(launch) => DataParallel::join(&launch),
+            Some(launch) => DataParallel::join(&launch, Backend::Gloo),
             None => Ok(DataParallel::single()),
         }
     }
 
-    pub fn join(launch: &Launch) -> Result<DataParallel, DistError> {
+    /// One rank of `launch` (a group only when the world has more than one process).
+    pub fn join(launch: &Launch, backend: Backend) -> Result<DataParallel, DistError> {
         let group = (launch.world_size > 1)
-            .then(|| ProcessGroup::join(launch))
+            .then(|| ProcessGroup::join(launch, backend))
             .transpose()?;
         Ok(DataParallel {
+            backend: group.as_ref().map(|_| backend),
             group,
             rank: launch.rank,
             world_size: launch.world_size,
@@ -73,6 +77,11 @@ impl DataParallel {
         let local = self.local_world_size.filter(|&n| n > 1)?;
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         Some((cores / local).max(1))
+    }
+
+    /// The collectives' backend, when there is a group.
+    pub fn backend(&self) -> Option<Backend> {
+        self.backend
     }
 
     /// Rank 0: the one that writes logs and checkpoints.

@@ -3,18 +3,21 @@
 //!
 //! Launch is torchrun-compatible: each process reads `RANK`, `WORLD_SIZE`, `LOCAL_RANK`, `MASTER_ADDR` and
 //! `MASTER_PORT` ([`Launch::from_env`]), rank 0 serves a TCPStore at the master address, and the ranks form a
-//! Gloo process group over it. So `torchrun`, Slurm's `srun` and Kubernetes jobs can all start phf.
+//! process group over it: Gloo (c10d's, host memory) or NCCL (GPU memory; see [`Backend`]). So `torchrun`, Slurm's
+//! `srun` and Kubernetes jobs can all start phf.
 //! [`DataParallel`] is what the trainer holds: one process (no group) or one rank of many.
 //!
 //! Failures are errors, never hangs: joining waits at most `PHF_DIST_TIMEOUT_S` seconds for the other ranks, every
 //! collective carries the same timeout, and a rank that dies closes its sockets, which fails the others' next
 //! collective at once.
 
+mod backend;
 mod data_parallel;
 mod launch;
 mod precision;
 mod process_group;
 
+pub use backend::{Backend, BACKEND_ENV};
 pub use data_parallel::DataParallel;
 pub use launch::{Launch, DEFAULT_TIMEOUT_S, TIMEOUT_ENV};
 pub use precision::{set_float32_matmul_precision, MatmulPrecision};

@@ -1,4 +1,4 @@
-//! A c10d Gloo process group: the safe face of `csrc/c10d_shim.cpp`.
+//! A process group (TCPStore rendezvous, Gloo or NCCL collectives): the safe face of the C++ shim in `csrc/`.
 
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::time::Duration;
@@ -6,15 +6,17 @@ use std::time::Duration;
 use tch::Tensor;
 use torch_sys::C_tensor;
 
-use crate::{DistError, Launch};
+use crate::{Backend, DistError, Launch};
 
 extern "C" {
-    fn phf_pg_new_gloo(
+    fn phf_pg_new(
+        backend: c_int,
         host: *const c_char,
         port: u16,
         rank: c_int,
         world_size: c_int,
         timeout_ms: i64,
+        cuda_device: c_int,
         err: *mut *mut c_char,
     ) -> *mut c_void;
     fn phf_pg_free(group: *mut c_void);
@@ -62,7 +64,7 @@ impl ReduceOp {
     }
 }
 
-/// One rank's membership of a Gloo process group (rendezvous through a TCPStore served by rank 0).
+/// One rank's membership of a process group (rendezvous through a TCPStore served by rank 0).
 pub struct ProcessGroup {
     raw: *mut c_void,
     rank: usize,
@@ -77,7 +79,7 @@ unsafe impl Send for ProcessGroup {}
 
 impl ProcessGroup {
     /// Joins the group described by `launch`; blocks until every rank has joined, or fails after its timeout.
-    pub fn join(launch: &Launch) -> Result<ProcessGroup, DistError> {
+    pub fn join(launch: &Launch, backend: Backend) -> Result<ProcessGroup, DistError> {
         let join_err = |message: String| DistError::Join {
             rank: launch.rank,
             world_size: launch.world_size,
@@ -89,13 +91,19 @@ impl ProcessGroup {
         let host = CString::new(launch.master_addr.clone()).map_err(|_| join_err("MASTER_ADDR holds a NUL".into()))?;
         let mut err = std::ptr::null_mut();
         // SAFETY: valid C string and out-pointer; the shim catches every C++ exception.
+        let (code, cuda_device) = match backend {
+            Backend::Gloo => (0, -1),
+            Backend::Nccl { device } => (1, device as c_int),
+        };
         let raw = unsafe {
-            phf_pg_new_gloo(
+            phf_pg_new(
+                code,
                 host.as_ptr(),
                 launch.master_port,
                 launch.rank as c_int,
                 launch.world_size as c_int,
                 launch.timeout.as_millis() as i64,
+                cuda_device,
                 &mut err,
             )
         };

@@ -8,7 +8,7 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use phf_dist::{DataParallel, DistError, Launch, ProcessGroup, ReduceOp};
+use phf_dist::{Backend, DataParallel, DistError, Launch, ProcessGroup, ReduceOp};
 use tch::{Kind, Tensor};
 
 const WORKER: &str = "PHF_DIST_TEST_WORKER";
@@ -78,7 +78,7 @@ fn group_from_env() -> ProcessGroup {
     let launch = Launch::from_env()
         .expect("torchrun variables")
         .expect("WORLD_SIZE is set");
-    ProcessGroup::join(&launch).expect("join the group")
+    ProcessGroup::join(&launch, Backend::Gloo).expect("join the group")
 }
 
 fn values(t: &Tensor) -> Vec<f32> {
@@ -154,7 +154,9 @@ fn joining_without_rank_0_is_an_error() {
         master_port: free_port(), // nobody listens there
         timeout: Duration::from_secs(2),
     };
-    let err = ProcessGroup::join(&launch).err().expect("no rank 0 to join");
+    let err = ProcessGroup::join(&launch, Backend::Gloo)
+        .err()
+        .expect("no rank 0 to join");
     let msg = err.to_string();
     assert!(matches!(err, DistError::Join { .. }), "{msg}");
     assert!(
@@ -174,7 +176,7 @@ fn rank_0_waiting_for_a_missing_rank_is_an_error() {
         master_port: free_port(),
         timeout: Duration::from_secs(2),
     };
-    let msg = ProcessGroup::join(&launch)
+    let msg = ProcessGroup::join(&launch, Backend::Gloo)
         .err()
         .expect("rank 1 never comes")
         .to_string();

@@ -178,8 +178,9 @@ pub fn train(config: &TrainConfig, opts: &TrainOptions) -> Result<TrainSummary, 
     ));
     if dp.world_size() > 1 {
         log.println(&format!(
-            "data-parallel: {} processes (c10d Gloo), {} of the batch's {} sequences each",
+            "data-parallel: {} processes ({}), {} of the batch's {} sequences each",
             dp.world_size(),
+            dp.backend().map_or("no group".into(), |b| b.to_string()),
             run.config.training.batch_size / dp.world_size(),
             run.config.training.batch_size
         ));
@@ -339,7 +340,7 @@ impl UpdateRow {
 
 impl Run {
     fn new(config: &TrainConfig, dp: &DataParallel) -> Result<Run, TrainError> {
-        let device = rank_device(config.training.device, dp).resolve()?;
+        let device = rank_device(config.training.device, dp.local_rank()).resolve()?;
         if device.is_cuda() {
             // fp32 matmuls left outside bf16 (e.g. the value head) may use TF32 tensor cores
             phf_dist::set_float32_matmul_precision(MatmulPrecision::High)?;
@@ -569,9 +570,9 @@ pub fn check_world_size(config: &TrainConfig, world_size: usize) -> Result<(), T
 }
 
 /// With several processes per machine, rank `LOCAL_RANK` uses GPU `N + LOCAL_RANK` for a configured `cuda:N`.
-fn rank_device(spec: DeviceSpec, dp: &DataParallel) -> DeviceSpec {
+pub fn rank_device(spec: DeviceSpec, local_rank: usize) -> DeviceSpec {
     match spec {
-        DeviceSpec::Cuda(n) => DeviceSpec::Cuda(n + dp.local_rank()),
+        DeviceSpec::Cuda(n) => DeviceSpec::Cuda(n + local_rank),
         cpu => cpu,
     }
 }

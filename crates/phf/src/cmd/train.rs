@@ -6,9 +6,11 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use phf_dist::Launch;
+use phf_dist::{Backend, Launch};
+use phf_lm::DeviceSpec;
 use phf_train::checkpoint;
 use phf_train::presets::Presets;
+use phf_train::trainer::rank_device;
 use phf_train::{check_world_size, train, DataParallel, TrainConfig, TrainOptions};
 
 #[derive(Args)]
@@ -55,7 +57,12 @@ pub fn run(a: TrainArgs) -> Result<()> {
     let data_parallel = match Launch::from_env()? {
         Some(launch) => {
             check_world_size(&config, launch.world_size)?; // before waiting for the other ranks
-            DataParallel::join(&launch)?
+                                                           // NCCL for GPU training (the GPU must be there, and CUDA loaded, before joining), else Gloo
+            let gpu = match rank_device(config.training.device, launch.local_rank) {
+                DeviceSpec::Cuda(index) => DeviceSpec::Cuda(index).resolve().map(|_| Some(index))?,
+                DeviceSpec::Cpu => None,
+            };
+            DataParallel::join(&launch, Backend::from_env(gpu)?)?
         }
         None => DataParallel::single(),
     };
