@@ -10,11 +10,13 @@ PHF := $(CARGO_TARGET_DIR)/debug/phf
 PYREF := $(CACHE)/pyref-2.11.0
 PYTHON ?= python3
 
-.PHONY: setup build demo test lint bench pyref fixtures
+.PHONY: setup build demo test lint bench pyref fixtures gpu-bench-binary
 
-## setup: install libtorch into the cache (idempotent) and link it as .libtorch for plain `cargo` use
+## setup: install libtorch and Gloo's headers (for phf-dist's c10d shim) into the cache (idempotent) and link
+## libtorch as .libtorch for plain `cargo` use
 setup:
 	@scripts/setup-libtorch.sh
+	@scripts/setup-gloo.sh
 	@ln -sfn "$(CACHE)/libtorch-2.11.0" .libtorch
 
 build: setup
@@ -50,3 +52,11 @@ fixtures: pyref
 MODEL ?= $(if $(wildcard runs/demo/toxicity/runs/mle-pretrain/checkpoints/latest),runs/demo/toxicity/runs/mle-pretrain,)
 bench: build pyref
 	scripts/bench/run.sh "$(PHF)" "$(PYREF)/bin/python" $(MODEL)
+
+## gpu-bench-binary: a stripped release build of phf for scripts/bench/gpu.sh on a GPU machine with torch 2.11
+## (copy or carry target/gpu-bench/ there; see docs/SCALING.md)
+gpu-bench-binary: setup
+	cargo build --release -p phf
+	mkdir -p target/gpu-bench
+	strip -o target/gpu-bench/phf "$(CARGO_TARGET_DIR)/release/phf"
+	@ls -lh target/gpu-bench/phf

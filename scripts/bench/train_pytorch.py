@@ -29,6 +29,8 @@ def main() -> None:
     a = p.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
+    if a.device.startswith("cuda"):
+        torch.set_float32_matmul_precision("high")  # TF32 for fp32 matmuls, as phf sets on CUDA
     vocab, n_ctx, n_embd, n_layer, n_head, dropout = PRESETS[a.preset]
     torch.manual_seed(0)
     config = GPT2Config(vocab_size=vocab, n_positions=n_ctx, n_embd=n_embd, n_layer=n_layer, n_head=n_head,
@@ -64,7 +66,8 @@ def main() -> None:
     seconds = time.perf_counter() - start
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({
-        "impl": "pytorch-compile" if a.compile else "pytorch-eager", "preset": a.preset,
+        "impl": "pytorch-compile" if a.compile else "pytorch-eager", "preset": a.preset, "device": a.device,
+        "batch_size": a.batch_size,
         "tokens_per_s": a.steps * a.batch_size * n_ctx / seconds, "seconds": seconds, "steps": a.steps,
         "threads": torch.get_num_threads(), "peak_rss_mb": peak_rss_mb, "torch": torch.__version__,
     }))

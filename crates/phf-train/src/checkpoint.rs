@@ -58,8 +58,12 @@ pub fn save(
     keep: usize,
 ) -> Result<PathBuf, CheckpointError> {
     let root = run_dir.join(CHECKPOINTS_DIR);
-    let name = format!("step-{:08}", state.step);
-    let dir = root.join(&name);
+    let dir = step_dir(run_dir, state.step);
+    let name = dir
+        .file_name()
+        .expect("step dir has a name")
+        .to_string_lossy()
+        .into_owned();
     let tmp = root.join(format!("{name}.tmp"));
     if tmp.exists() {
         std::fs::remove_dir_all(&tmp).map_err(|e| io_err(&tmp, e))?;
@@ -89,6 +93,11 @@ pub fn save(
         prune(&root, keep)?;
     }
     Ok(dir)
+}
+
+/// Where the checkpoint of update `step` goes.
+pub fn step_dir(run_dir: &Path, step: u64) -> PathBuf {
+    run_dir.join(CHECKPOINTS_DIR).join(format!("step-{step:08}"))
 }
 
 fn write(path: &Path, text: &str) -> Result<(), CheckpointError> {

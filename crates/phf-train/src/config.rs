@@ -153,6 +153,9 @@ pub struct TrainingSection {
     /// Finetuning regime: start from this MLE checkpoint (or run directory); `total_tokens` is then the budget
     /// shared with its pretraining, and the tokens it saw are skipped.
     pub init_from: Option<PathBuf>,
+    /// Peak dense throughput of one device in TFLOP/s, against which MFU is logged. Unset: 989 on CUDA (H100/H200
+    /// SXM, bf16 without sparsity), no MFU on CPU.
+    pub peak_tflops: Option<f64>,
 }
 
 impl Default for TrainingSection {
@@ -170,6 +173,7 @@ impl Default for TrainingSection {
             max_steps: 0,
             keep_checkpoints: 2,
             init_from: None,
+            peak_tflops: None,
         }
     }
 }
@@ -182,7 +186,12 @@ impl TrainConfig {
             message: e.to_string(),
         })?;
         let mut config = Self::from_toml(&text, overrides, path)?;
-        let base = std::path::absolute(path.parent().unwrap_or(Path::new("."))).map_err(|e| ConfigError::File {
+        let base = std::path::absolute(
+            path.parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new(".")),
+        )
+        .map_err(|e| ConfigError::File {
             path: path.into(),
             message: e.to_string(),
         })?;
@@ -266,6 +275,12 @@ impl TrainConfig {
         }
         if t.total_tokens == 0 {
             return invalid("training.total_tokens", "must be positive".into());
+        }
+        if let Some(p) = t.peak_tflops.filter(|p| !(*p > 0.0 && p.is_finite())) {
+            return invalid(
+                "training.peak_tflops",
+                format!("must be a positive number of TFLOP/s, got {p}"),
+            );
         }
         let o = &self.optimizer;
         if !(o.lr > 0.0 && o.lr.is_finite()) {

@@ -9,10 +9,12 @@ pub mod log;
 pub mod objective;
 pub mod objectives;
 pub mod optim;
+pub mod prefetch;
 pub mod presets;
 pub mod trainer;
 
 pub use config::TrainConfig;
 pub use objective::{Mle, Objective, ObjectiveInput, ObjectiveOutput};
 pub use objectives::ObjectiveSection;
-pub use trainer::{train, TrainError, TrainOptions, TrainSummary};
+pub use phf_dist::DataParallel;
+pub use trainer::{check_world_size, train, TrainError, TrainOptions, TrainSummary};

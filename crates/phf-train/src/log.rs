@@ -1,5 +1,6 @@
 //! The run log: one JSON object per line in `<run>/log.jsonl` (training rows and validation rows), and a
-//! progress bar with ETA on a terminal or a plain progress line every `log_every` updates elsewhere.
+//! progress bar with ETA on a terminal or a plain progress line every `log_every` updates elsewhere. In a
+//! data-parallel run only rank 0 logs; the other ranks hold a [`RunLog::silent`] one.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, IsTerminal, Write};
@@ -11,7 +12,8 @@ pub const LOG_FILE: &str = "log.jsonl";
 
 pub struct RunLog {
     path: PathBuf,
-    file: File,
+    /// None: a silent log (data-parallel ranks other than 0).
+    file: Option<File>,
     bar: Option<ProgressBar>,
     total_steps: u64,
 }
@@ -48,10 +50,20 @@ impl RunLog {
         });
         Ok(RunLog {
             path,
-            file,
+            file: Some(file),
             bar,
             total_steps,
         })
+    }
+
+    /// A log that writes and prints nothing.
+    pub fn silent(run_dir: &Path) -> RunLog {
+        RunLog {
+            path: run_dir.join(LOG_FILE),
+            file: None,
+            bar: None,
+            total_steps: 0,
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -59,8 +71,9 @@ impl RunLog {
     }
 
     pub fn write_row(&mut self, row: &serde_json::Value) -> std::io::Result<()> {
-        writeln!(self.file, "{row}")?;
-        self.file.flush()
+        let Some(file) = self.file.as_mut() else { return Ok(()) };
+        writeln!(file, "{row}")?;
+        file.flush()
     }
 
     /// Advances the bar to `step`; `line` is shown beside it, or printed when there is no terminal.
@@ -70,7 +83,7 @@ impl RunLog {
                 bar.set_position(step);
                 bar.set_message(line.to_string());
             }
-            None if print => eprintln!("[{step}/{}] {line}", self.total_steps),
+            None if print && self.file.is_some() => eprintln!("[{step}/{}] {line}", self.total_steps),
             None => {}
         }
     }
@@ -79,7 +92,8 @@ impl RunLog {
     pub fn println(&self, line: &str) {
         match &self.bar {
             Some(bar) => bar.println(line),
-            None => eprintln!("{line}"),
+            None if self.file.is_some() => eprintln!("{line}"),
+            None => {}
         }
     }
 

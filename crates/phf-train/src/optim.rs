@@ -77,14 +77,19 @@ impl AdamW {
         }
     }
 
-    /// Scales all gradients so that their global L2 norm is at most `max_norm`; returns the norm before.
-    pub fn clip_grad_norm(&mut self, max_norm: f64) -> f64 {
-        let grads: Vec<Tensor> = self
-            .params
+    /// The parameters' gradients (shallow handles: changing them in place changes the gradients), in name order;
+    /// parameters without a gradient are left out.
+    pub fn gradients(&self) -> Vec<Tensor> {
+        self.params
             .values()
             .map(|p| p.tensor.grad())
             .filter(|g| g.defined())
-            .collect();
+            .collect()
+    }
+
+    /// Scales all gradients so that their global L2 norm is at most `max_norm`; returns the norm before.
+    pub fn clip_grad_norm(&mut self, max_norm: f64) -> f64 {
+        let grads = self.gradients();
         if grads.is_empty() {
             return 0.0;
         }

@@ -1,12 +1,19 @@
 //! The training loop: batches from the shuffled shard, the objective's loss, gradient accumulation to the
 //! effective batch, clipping, AdamW on a linear schedule, validation loss, logs and checkpoints, and exact resume.
+//!
+//! Data-parallel (phf-dist): `training.batch_size` is the global batch; each of the `WORLD_SIZE` processes reads
+//! its own `batch_size / WORLD_SIZE` rows of every step, gradients are averaged over the processes after the
+//! backward passes and before clipping, so every replica takes the same AdamW step; rank 0 logs and checkpoints.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use phf_data::loader::SequentialBatches;
 use phf_data::{Loader, Shard, Tokenizer};
-use phf_lm::{device, Gpt};
+use phf_dist::{DataParallel, MatmulPrecision};
+use phf_lm::{device, DeviceSpec, Gpt};
+use sha2::{Digest, Sha256};
 use tch::{Device, Kind, Tensor};
 
 use crate::checkpoint::{self, TrainState};
@@ -16,6 +23,7 @@ use crate::light_eval::LightEval;
 use crate::log::RunLog;
 use crate::objective::{Mle, Objective, ObjectiveInput};
 use crate::optim::{AdamW, LinearSchedule};
+use crate::prefetch::Prefetcher;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
@@ -27,6 +35,8 @@ pub enum TrainError {
     Checkpoint(#[from] checkpoint::CheckpointError),
     #[error(transparent)]
     Device(#[from] phf_lm::device::DeviceError),
+    #[error(transparent)]
+    Dist(#[from] phf_dist::DistError),
     #[error("{0}")]
     Invalid(String),
     #[error("{path}: {source}")]
@@ -43,7 +53,13 @@ pub struct TrainOptions {
     pub resume: bool,
     /// Show a progress bar (on a terminal) or progress lines (elsewhere).
     pub progress: bool,
+    /// This process's place in a data-parallel run (`DataParallel::from_env()` reads torchrun's variables), or
+    /// `DataParallel::single()`.
+    pub data_parallel: DataParallel,
 }
+
+/// The peak assumed for MFU on a GPU when `training.peak_tflops` is unset: H100/H200 SXM, dense bf16.
+pub const DEFAULT_GPU_PEAK_TFLOPS: f64 = 989.0;
 
 /// What a finished (or time-boxed) run reports.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -56,8 +72,16 @@ pub struct TrainSummary {
     /// Unigram entropy of the training tokens (nats): the loss of a model that ignores context.
     pub unigram_entropy: Option<f64>,
     pub elapsed_s: f64,
+    /// All processes together.
     pub tokens_per_s: f64,
+    /// Model FLOPs utilisation of this invocation: tokens/s × FLOPs per token / (peak × processes).
+    pub mfu: Option<f64>,
     pub checkpoint: PathBuf,
+    pub rank: usize,
+    pub world_size: usize,
+    /// SHA-256 of the final parameters (data-parallel runs): equal on every rank, which the run checks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parameters_sha256: Option<String>,
 }
 
 /// Everything a run needs, set up once: model, optimizer, data and schedule.
@@ -67,7 +91,8 @@ struct Run {
     model: Gpt,
     optimizer: AdamW,
     objective: Box<dyn Objective>,
-    loader: Loader,
+    loader: Prefetcher,
+    train_shard: Arc<Shard>,
     valid: Option<Shard>,
     schedule: LinearSchedule,
     eos: u32,
@@ -77,10 +102,13 @@ struct Run {
     initial_tokens: u64,
     /// Samples scored at every validation (`[eval]`), when configured.
     light_eval: Option<LightEval>,
+    /// TFLOP/s of one device, for MFU.
+    peak_tflops: Option<f64>,
 }
 
 pub fn train(config: &TrainConfig, opts: &TrainOptions) -> Result<TrainSummary, TrainError> {
-    let mut run = Run::new(config)?;
+    let dp = &opts.data_parallel;
+    let mut run = Run::new(config, dp)?;
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| TrainError::Io { path, source }
@@ -90,7 +118,10 @@ pub fn train(config: &TrainConfig, opts: &TrainOptions) -> Result<TrainSummary, 
     let mut state = match (&existing, opts.resume) {
         (Some(dir), true) => {
             let state = checkpoint::load(dir, &run.model, &mut run.optimizer)?;
-            run.loader.set_position(state.loader)?;
+            run.loader
+                .loader_mut()
+                .expect("no batch is read before resuming")
+                .set_position(state.loader)?;
             state
         }
         (Some(dir), false) => {
@@ -113,20 +144,27 @@ pub fn train(config: &TrainConfig, opts: &TrainOptions) -> Result<TrainSummary, 
             elapsed_s: 0.0,
         },
     };
-    let config_path = opts.run_dir.join(checkpoint::RUN_CONFIG_FILE);
-    std::fs::write(&config_path, &run.config_toml).map_err(io(&config_path))?;
-    // the data's provenance beside the config: tokenizer hash, counts and the resolved transform (threshold,
-    // control tokens, drop rate) that `phf prepare` applied
-    let header_path = opts.run_dir.join(DATA_HEADER_FILE);
-    let header = serde_json::to_string_pretty(run.loader.shard().header()).expect("shard header serialises");
-    std::fs::write(&header_path, header).map_err(io(&header_path))?;
+    // every replica starts from rank 0's parameters (the same seed gives the same ones; this makes sure)
+    dp.broadcast_from_main(&run.model.vs.trainable_variables(), "broadcast of rank 0's parameters")?;
+    if dp.is_main() {
+        let config_path = opts.run_dir.join(checkpoint::RUN_CONFIG_FILE);
+        std::fs::write(&config_path, &run.config_toml).map_err(io(&config_path))?;
+        // the data's provenance beside the config: tokenizer hash, counts and the resolved transform (threshold,
+        // control tokens, drop rate) that `phf prepare` applied
+        let header_path = opts.run_dir.join(DATA_HEADER_FILE);
+        let header = serde_json::to_string_pretty(run.train_shard.header()).expect("shard header serialises");
+        std::fs::write(&header_path, header).map_err(io(&header_path))?;
+    }
 
     let total_steps = run.schedule.total_steps;
     let last_step = match run.config.training.max_steps {
         0 => total_steps,
         m => m.min(total_steps),
     };
-    let mut log = RunLog::open(&opts.run_dir, state.step, total_steps, opts.progress).map_err(io(&opts.run_dir))?;
+    let mut log = match dp.is_main() {
+        true => RunLog::open(&opts.run_dir, state.step, total_steps, opts.progress).map_err(io(&opts.run_dir))?,
+        false => RunLog::silent(&opts.run_dir),
+    };
     log.println(&format!(
         "phf train: {} ({:.2}M parameters, {}), objective {}, {} updates of {} tokens, {}",
         run.config.model.preset,
@@ -141,6 +179,23 @@ pub fn train(config: &TrainConfig, opts: &TrainOptions) -> Result<TrainSummary, 
             "from scratch".into()
         },
     ));
+    if dp.world_size() > 1 {
+        log.println(&format!(
+            "data-parallel: {} processes ({}), {} of the batch's {} sequences each",
+            dp.world_size(),
+            dp.backend().map_or("no group".into(), |b| b.to_string()),
+            run.config.training.batch_size / dp.world_size(),
+            run.config.training.batch_size
+        ));
+    }
+    if let Some(peak) = run.peak_tflops {
+        log.println(&format!(
+            "MFU = tokens/s × {:.3e} FLOPs/token (6N + 12·L·d·T) / ({peak} TFLOP/s × {} device(s)); set \
+             training.peak_tflops for another device",
+            run.model.config.flops_per_token(),
+            dp.world_size()
+        ));
+    }
 
     let t = &run.config.training;
     let (log_every, eval_every, ckpt_every) = (t.log_every.max(1), t.eval_every, t.checkpoint_every);
@@ -151,8 +206,10 @@ pub fn train(config: &TrainConfig, opts: &TrainOptions) -> Result<TrainSummary, 
     let session_start = Instant::now();
     let (elapsed_before, tokens_before) = (state.elapsed_s, state.tokens_seen);
     let mut last_ckpt = None;
+    let (peak_tflops, flops_per_token) = (run.peak_tflops, run.model.config.flops_per_token());
+    let mfu = |tok_s: f64| Some(tok_s * flops_per_token / (peak_tflops? * 1e12 * dp.world_size() as f64));
     while state.step < last_step {
-        let row = run.update(state.step)?;
+        let row = run.update(state.step, dp)?;
         state.step += 1;
         state.tokens_seen += run.tokens_per_step();
         state.loader = run.loader.position();
@@ -165,8 +222,12 @@ pub fn train(config: &TrainConfig, opts: &TrainOptions) -> Result<TrainSummary, 
             window = (Instant::now(), 0);
             let mut json = row.to_json(state.step, state.tokens_seen, tok_s);
             json["elapsed_s"] = state.elapsed_s.into();
+            let mut line = format!("loss {:.4}  lr {:.2e}  {:.0} tok/s", row.loss, row.lr, tok_s);
+            if let Some(m) = mfu(tok_s) {
+                json["mfu"] = m.into();
+                line += &format!("  MFU {:.1}%", 100.0 * m);
+            }
             log.write_row(&json).map_err(io(log.path()))?;
-            let line = format!("loss {:.4}  lr {:.2e}  {:.0} tok/s", row.loss, row.lr, tok_s);
             log.progress(state.step, &line, true);
         } else {
             log.progress(state.step, "", false);
@@ -177,12 +238,13 @@ pub fn train(config: &TrainConfig, opts: &TrainOptions) -> Result<TrainSummary, 
             let mut json = serde_json::json!({"step": state.step, "tokens": state.tokens_seen});
             let mut line = format!("update {}:", state.step);
             if run.valid.is_some() {
-                let v = run.validation_loss()?;
+                let v = run.validation_loss(dp)?;
                 val_loss = Some(v);
                 json["val_loss"] = v.into();
                 line += &format!(" validation loss {v:.4} (perplexity {:.1})", v.exp());
             }
-            if let Some(light) = &run.light_eval {
+            // rank 0 alone samples: other ranks do not log
+            if let Some(light) = run.light_eval.as_ref().filter(|_| dp.is_main()) {
                 let eval = light.run(&run.model)?;
                 let score = eval["eval_score"].as_f64().unwrap_or(f64::NAN);
                 line += &format!(" misalignment {score:.4} over {} samples", eval["eval_samples"]);
@@ -193,7 +255,10 @@ pub fn train(config: &TrainConfig, opts: &TrainOptions) -> Result<TrainSummary, 
             log.write_row(&json).map_err(io(log.path()))?;
             log.println(&line);
         }
-        if (ckpt_every > 0 && state.step % ckpt_every == 0) || done {
+        let ckpt_due = (ckpt_every > 0 && state.step % ckpt_every == 0) || done;
+        if ckpt_due && !dp.is_main() {
+            last_ckpt = Some(checkpoint::step_dir(&opts.run_dir, state.step)); // rank 0 writes it
+        } else if ckpt_due {
             let dir = checkpoint::save(
                 &opts.run_dir,
                 &run.model,
@@ -214,6 +279,11 @@ pub fn train(config: &TrainConfig, opts: &TrainOptions) -> Result<TrainSummary, 
     // throughput of this invocation only (a resumed run's earlier sessions ran at their own speed)
     let session_s = session_start.elapsed().as_secs_f64();
     let session_tokens = state.tokens_seen - tokens_before;
+    let tokens_per_s = session_tokens as f64 / session_s.max(1e-9);
+    let parameters_sha256 = match dp.world_size() {
+        1 => None,
+        _ => Some(check_replicas_agree(&run.model, dp)?),
+    };
     Ok(TrainSummary {
         steps: state.step,
         total_steps,
@@ -222,9 +292,42 @@ pub fn train(config: &TrainConfig, opts: &TrainOptions) -> Result<TrainSummary, 
         val_loss,
         unigram_entropy: run.unigram_entropy,
         elapsed_s: state.elapsed_s,
-        tokens_per_s: session_tokens as f64 / session_s.max(1e-9),
+        tokens_per_s,
+        mfu: mfu(tokens_per_s),
         checkpoint,
+        rank: dp.rank(),
+        world_size: dp.world_size(),
+        parameters_sha256,
     })
+}
+
+/// SHA-256 of the parameters (in name order, as little-endian bytes), after checking that every rank has the same:
+/// replicas that drifted apart would silently train different models.
+fn check_replicas_agree(model: &Gpt, dp: &DataParallel) -> Result<String, TrainError> {
+    let mut named: Vec<(String, Tensor)> = model.vs.variables().into_iter().collect();
+    named.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut hasher = Sha256::new();
+    for (name, t) in &named {
+        hasher.update(name.as_bytes());
+        let t = t.to_device(Device::Cpu).to_kind(Kind::Float).contiguous();
+        let values = Vec::<f32>::try_from(t.reshape([-1])).map_err(|e| TrainError::Invalid(e.to_string()))?;
+        for v in values {
+            hasher.update(v.to_le_bytes());
+        }
+    }
+    let digest = hasher.finalize();
+    // the first 48 bits, exact in an f64, are compared across ranks
+    let head = digest[..6].iter().fold(0u64, |acc, &b| (acc << 8) | b as u64) as f64;
+    let (lo, hi) = dp.min_max(head, "comparison of the ranks' final parameters")?;
+    if lo != hi {
+        return Err(TrainError::Invalid(format!(
+            "rank {} of {}: the replicas' parameters differ after training, so the ranks trained different models \
+             (nondeterministic kernels or a rank reading other data?); the checkpoint holds rank 0's",
+            dp.rank(),
+            dp.world_size()
+        )));
+    }
+    Ok(digest.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// One update's numbers for the log.
@@ -251,8 +354,14 @@ impl UpdateRow {
 }
 
 impl Run {
-    fn new(config: &TrainConfig) -> Result<Run, TrainError> {
-        let device = config.training.device.resolve()?;
+    fn new(config: &TrainConfig, dp: &DataParallel) -> Result<Run, TrainError> {
+        let device = rank_device(config.training.device, dp.local_rank()).resolve()?;
+        if device.is_cuda() {
+            // fp32 matmuls left outside bf16 (e.g. the value head) may use TF32 tensor cores
+            phf_dist::set_float32_matmul_precision(MatmulPrecision::High)?;
+        }
+        let world = dp.world_size();
+        check_world_size(config, world)?;
         let tokenizer = Tokenizer::load(&config.data.tokenizer)?;
         let train = Shard::open(&config.data.train)?;
         train.check_tokenizer(&tokenizer)?;
@@ -298,7 +407,9 @@ impl Run {
         };
         model.set_detach_value_input(config.objective.detach_value_input.unwrap_or(false));
         let optimizer = AdamW::new(model.vs.variables(), config.optimizer.adamw());
-        let mut loader = Loader::new(train, config.training.batch_size, seed)?;
+        let train = Arc::new(train);
+        let mut loader =
+            Loader::new(train.clone(), config.training.batch_size / world, seed)?.with_rank(dp.rank(), world)?;
         // finetuning continues the data stream where the checkpoint left it (SPEC §4)
         loader.skip_blocks(initial_tokens / block_size as u64);
         let tokens_per_step = (config.training.batch_size * config.training.grad_accum * block_size) as u64;
@@ -320,13 +431,18 @@ impl Run {
             warmup_steps: (config.optimizer.warmup * total_steps as f64).round() as u64,
             total_steps,
         };
+        let peak_tflops = config
+            .training
+            .peak_tflops
+            .or(device.is_cuda().then_some(DEFAULT_GPU_PEAK_TFLOPS));
         Ok(Run {
             config: config.clone(),
             config_toml: config.to_toml(),
             model,
             optimizer,
             objective,
-            loader,
+            loader: Prefetcher::new(loader, device),
+            train_shard: train,
             valid,
             schedule,
             eos: tokenizer.eos_id(),
@@ -334,6 +450,7 @@ impl Run {
             unigram_entropy,
             initial_tokens,
             light_eval: LightEval::new(&config.eval, &tokenizer, config.training.seed)?,
+            peak_tflops,
         })
     }
 
@@ -346,14 +463,17 @@ impl Run {
         self.model.device()
     }
 
-    /// Update number `step` (0-based): grad_accum forward/backward passes, clip, AdamW.
-    fn update(&mut self, step: u64) -> Result<UpdateRow, TrainError> {
+    /// Update number `step` (0-based): grad_accum forward/backward passes, gradients averaged over the
+    /// data-parallel ranks, clip, AdamW.
+    fn update(&mut self, step: u64, dp: &DataParallel) -> Result<UpdateRow, TrainError> {
         // Dropout draws from libtorch's global generator: reseeding it from (seed, step) makes every update
-        // reproducible without saving generator state, so a resumed run continues exactly.
+        // reproducible without saving generator state, so a resumed run continues exactly. Each rank draws its
+        // own masks (rank 0 those of a single-process run).
         tch::manual_seed(
             (self.config.training.seed as i64)
                 .wrapping_mul(1_000_003)
-                .wrapping_add(step as i64),
+                .wrapping_add(step as i64)
+                .wrapping_add((dp.rank() as i64).wrapping_mul(0x9e37_79b9_7f4a_7c15_u64 as i64)),
         );
         self.optimizer.zero_grad();
         let accum = self.config.training.grad_accum;
@@ -361,11 +481,11 @@ impl Run {
         let mut components: Vec<(&'static str, f64)> = Vec::new();
         let mut hash = 0xcbf2_9ce4_8422_2325u64;
         for _ in 0..accum {
-            let batch = self.loader.next_batch();
-            for &t in &batch.tokens {
+            let fetched = self.loader.next_batch();
+            for &t in &fetched.batch.tokens {
                 hash = (hash ^ t as u64).wrapping_mul(0x0100_0000_01b3);
             }
-            let (tokens, scores) = self.batch_tensors(&batch);
+            let (tokens, scores) = (fetched.tokens, fetched.scores);
             let out = self.model.forward(&tokens, true);
             let input = ObjectiveInput {
                 logits: &out.logits,
@@ -384,7 +504,16 @@ impl Run {
                 }
             }
         }
-        let loss = loss_sum / accum as f64;
+        // every rank's batch counts equally: the mean over ranks of their means is the global batch's mean
+        dp.average(&self.optimizer.gradients(), "all-reduce of gradients")?;
+        let mut numbers: Vec<f64> = components.iter().map(|c| c.1).collect();
+        numbers.push(loss_sum / accum as f64);
+        let totals = dp.sum(&numbers, "all-reduce of the loss")?;
+        let world = dp.world_size() as f64;
+        for (c, total) in components.iter_mut().zip(&totals) {
+            c.1 = total / world;
+        }
+        let loss = totals[totals.len() - 1] / world;
         if !loss.is_finite() {
             return Err(TrainError::Invalid(format!(
                 "update {}: the loss is {loss}; lower optimizer.lr or check the data's scores",
@@ -410,17 +539,21 @@ impl Run {
         (tokens, scores)
     }
 
-    /// Mean next-token cross-entropy on the validation shard (the first `eval_batches` batches, in order).
-    fn validation_loss(&self) -> Result<f64, TrainError> {
+    /// Mean next-token cross-entropy on the validation shard (the first `eval_batches` batches, in order), each
+    /// rank evaluating its share of the blocks.
+    fn validation_loss(&self, dp: &DataParallel) -> Result<f64, TrainError> {
         let Some(valid) = &self.valid else { return Ok(f64::NAN) };
-        let b = self.config.training.batch_size;
+        let b = self.config.training.batch_size / dp.world_size();
         let max_batches = match self.config.training.eval_batches {
             0 => usize::MAX,
             n => n,
         };
         let (mut total, mut count) = (0.0, 0usize);
         tch::no_grad(|| {
-            for batch in SequentialBatches::new(valid, b).take(max_batches) {
+            for batch in SequentialBatches::new(valid, b)
+                .with_rank(dp.rank(), dp.world_size())
+                .take(max_batches)
+            {
                 let (tokens, scores) = self.batch_tensors(&batch);
                 let out = self.model.forward(&tokens, false);
                 let input = ObjectiveInput {
@@ -434,7 +567,29 @@ impl Run {
                 count += batch.batch_size;
             }
         });
-        Ok(if count > 0 { total / count as f64 } else { f64::NAN })
+        let sums = dp.sum(&[total, count as f64], "all-reduce of the validation loss")?;
+        Ok(if sums[1] > 0.0 { sums[0] / sums[1] } else { f64::NAN })
+    }
+}
+
+/// `training.batch_size` is the global batch: it must split evenly over `world_size` processes.
+pub fn check_world_size(config: &TrainConfig, world_size: usize) -> Result<(), TrainError> {
+    let b = config.training.batch_size;
+    if b.is_multiple_of(world_size) {
+        return Ok(());
+    }
+    Err(TrainError::Invalid(format!(
+        "training.batch_size = {b} is the global batch, split over WORLD_SIZE = {world_size} processes: make it a \
+         multiple of {world_size} (e.g. --set training.batch_size={})",
+        b.div_ceil(world_size) * world_size
+    )))
+}
+
+/// With several processes per machine, rank `LOCAL_RANK` uses GPU `N + LOCAL_RANK` for a configured `cuda:N`.
+pub fn rank_device(spec: DeviceSpec, local_rank: usize) -> DeviceSpec {
+    match spec {
+        DeviceSpec::Cuda(n) => DeviceSpec::Cuda(n + local_rank),
+        cpu => cpu,
     }
 }
 

@@ -120,5 +120,6 @@ pub fn opts(run_dir: &Path, resume: bool) -> TrainOptions {
         run_dir: run_dir.to_path_buf(),
         resume,
         progress: false,
+        data_parallel: phf_train::DataParallel::single(),
     }
 }

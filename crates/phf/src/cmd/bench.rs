@@ -1,13 +1,15 @@
-//! `phf bench train|sample`: throughput of the training step and of KV-cached sampling on random weights and
-//! tokens, printed as one JSON line. `make bench` runs these beside the same model in PyTorch
+//! `phf bench train|sample|all-reduce`: throughput of the training step, of KV-cached sampling on random weights
+//! and tokens, and of the data-parallel gradient all-reduce, printed as one JSON line. `make bench` runs these beside the same model in PyTorch
 //! (scripts/bench/) and reports the ratios; timings are never asserted in tests.
 
 use std::time::Instant;
 
 use anyhow::{bail, Result};
 use clap::{Args, Subcommand};
+use phf_dist::{Backend, Launch, ProcessGroup, ReduceOp};
 use phf_lm::{generate, DeviceSpec, Gpt, GptConfig, SampleOptions};
 use phf_train::optim::{AdamW, AdamWConfig};
+use phf_train::trainer::rank_device;
 use phf_train::{Mle, Objective, ObjectiveInput};
 use tch::{Kind, Tensor};
 
@@ -17,6 +19,24 @@ pub enum BenchCommand {
     Train(BenchArgs),
     /// Sampling tokens/s: batched generation with a KV cache (temperature 0.7, top-p 0.9).
     Sample(BenchArgs),
+    /// Seconds per all-reduce of a preset's gradients over the data-parallel group that torchrun's variables
+    /// describe (a group of one process when they are unset): the communication cost of one update. The backend
+    /// is NCCL on a GPU and Gloo otherwise (PHF_DIST_BACKEND overrides).
+    AllReduce(AllReduceArgs),
+}
+
+#[derive(Args)]
+pub struct AllReduceArgs {
+    /// Model preset whose parameter shapes give the gradients: tiny, small or gpt2.
+    #[arg(long, default_value = "gpt2")]
+    pub preset: String,
+    /// Timed all-reduces (after the warm-up).
+    #[arg(long, default_value_t = 10)]
+    pub iters: usize,
+    #[arg(long, default_value_t = 2)]
+    pub warmup: usize,
+    #[arg(long, default_value = "cpu")]
+    pub device: DeviceSpec,
 }
 
 #[derive(Args)]
@@ -41,12 +61,17 @@ pub struct BenchArgs {
     /// peaked distributions are what nucleus sampling meets in practice.
     #[arg(long)]
     pub model: Option<std::path::PathBuf>,
+    /// Peak dense TFLOP/s of the device, for the reported MFU (training). Default: 989 on CUDA (H100/H200 SXM,
+    /// bf16), none on CPU.
+    #[arg(long)]
+    pub peak_tflops: Option<f64>,
 }
 
 pub fn run(command: BenchCommand) -> Result<()> {
     match command {
         BenchCommand::Train(a) => train(&a),
         BenchCommand::Sample(a) => sample(&a),
+        BenchCommand::AllReduce(a) => all_reduce(&a),
     }
 }
 
@@ -67,6 +92,10 @@ fn model(a: &BenchArgs) -> Result<Gpt> {
 
 fn train(a: &BenchArgs) -> Result<()> {
     let model = model(a)?;
+    if model.device().is_cuda() {
+        // as in `phf train`: fp32 matmuls outside bf16 may use TF32
+        phf_dist::set_float32_matmul_precision(phf_dist::MatmulPrecision::High)?;
+    }
     let c = &model.config;
     let (b, t) = (a.batch_size as i64, c.n_ctx as i64);
     let tokens = Tensor::randint(c.vocab_size as i64, [b, t], (Kind::Int64, model.device()));
@@ -136,17 +165,79 @@ fn sample(a: &BenchArgs) -> Result<()> {
     Ok(())
 }
 
+fn all_reduce(a: &AllReduceArgs) -> Result<()> {
+    let launch = match Launch::from_env()? {
+        Some(launch) => launch,
+        None => Launch {
+            rank: 0,
+            world_size: 1,
+            local_rank: 0,
+            local_world_size: Some(1),
+            master_addr: "127.0.0.1".into(),
+            master_port: std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port(),
+            timeout: std::time::Duration::from_secs_f64(phf_dist::DEFAULT_TIMEOUT_S),
+        },
+    };
+    let spec = rank_device(a.device, launch.local_rank);
+    let device = spec.resolve()?;
+    let gpu = match spec {
+        DeviceSpec::Cuda(index) => Some(index),
+        DeviceSpec::Cpu => None,
+    };
+    let backend = Backend::from_env(gpu)?;
+    let group = ProcessGroup::join(&launch, backend)?;
+    let Some(config) = GptConfig::preset(&a.preset) else {
+        bail!(
+            "unknown preset `{}`; choose one of {:?}",
+            a.preset,
+            phf_lm::config::PRESETS
+        )
+    };
+    tch::manual_seed(0);
+    let model = Gpt::new(config, device);
+    let grads: Vec<Tensor> = model.vs.trainable_variables().iter().map(Tensor::randn_like).collect();
+    let bytes: i64 = grads.iter().map(|g| g.numel() as i64 * 4).sum();
+    for _ in 0..a.warmup {
+        group.all_reduce(&grads, ReduceOp::Mean, "warm-up all-reduce")?;
+    }
+    let start = Instant::now();
+    for _ in 0..a.iters {
+        group.all_reduce(&grads, ReduceOp::Mean, "all-reduce")?;
+    }
+    if let tch::Device::Cuda(i) = device {
+        tch::Cuda::synchronize(i as i64);
+    }
+    let seconds = start.elapsed().as_secs_f64() / a.iters.max(1) as f64;
+    let n = launch.world_size as f64;
+    // bus bandwidth: what a ring all-reduce moves per rank, 2(n-1)/n of the buffer (nccl-tests' convention)
+    let algbw = bytes as f64 / seconds;
+    let row = serde_json::json!({
+        "impl": "phf", "bench": "all-reduce", "preset": a.preset, "device": spec.to_string(),
+        "backend": backend.to_string(), "rank": launch.rank, "world_size": launch.world_size, "bytes": bytes,
+        "seconds_per_all_reduce": seconds, "algbw_gb_s": algbw / 1e9, "busbw_gb_s": algbw * 2.0 * (n - 1.0) / n / 1e9,
+    });
+    println!("{row}");
+    Ok(())
+}
+
 fn synchronize(model: &Gpt) {
     if let tch::Device::Cuda(i) = model.device() {
         tch::Cuda::synchronize(i as i64);
     }
 }
 
+/// One JSON line. MFU = tokens/s × FLOPs per token (6N + 12·L·d·T) / peak FLOP/s.
 fn report(kind: &str, a: &BenchArgs, model: &Gpt, tokens_per_s: f64, seconds: f64, flops: Option<f64>) {
+    let peak_tflops = a.peak_tflops.or(model
+        .device()
+        .is_cuda()
+        .then_some(phf_train::trainer::DEFAULT_GPU_PEAK_TFLOPS));
+    let mfu = flops.zip(peak_tflops).map(|(f, p)| f / (p * 1e12));
     let row = serde_json::json!({
         "impl": "phf", "bench": kind, "preset": a.preset, "model": a.model.as_ref().map(|m| m.display().to_string()), "device": a.device.to_string(),
         "batch_size": a.batch_size, "tokens_per_s": tokens_per_s, "seconds": seconds,
         "params": model.config.num_params(), "flops_per_s": flops,
+        "flops_per_token": model.config.flops_per_token(), "peak_tflops": peak_tflops, "mfu": mfu,
         "threads": tch::get_num_threads(), "peak_rss_mb": peak_rss_mb(),
     });
     println!("{row}");

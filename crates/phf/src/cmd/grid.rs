@@ -12,7 +12,7 @@ use phf_data::{Shard, Threshold};
 use phf_eval::report::{write_report, EvaluatedRun};
 use phf_lm::DeviceSpec;
 use phf_train::presets::Presets;
-use phf_train::{checkpoint, train, TrainOptions};
+use phf_train::{checkpoint, train, DataParallel, TrainOptions};
 
 use super::eval::{evaluate, EvalArgs};
 use super::prepare::{PrepareArgs, Transform};
@@ -341,6 +341,7 @@ fn train_run(a: &GridArgs, task: &str, objective: &str, run_dir: &Path, mut over
             run_dir: run_dir.to_path_buf(),
             resume,
             progress: true,
+            data_parallel: DataParallel::single(),
         },
     )?;
     std::fs::write(&done, "").with_context(|| format!("writing {}", done.display()))?;

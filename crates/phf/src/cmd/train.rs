@@ -1,13 +1,17 @@
 //! `phf train`: a run from a TOML config or from presets (`--task --objective --scale`), `--set section.key=value`
-//! overrides on top, or `--resume` of a run.
+//! overrides on top, or `--resume` of a run. Started by torchrun (or with its variables set), each process is one
+//! rank of a data-parallel run (docs/SCALING.md).
 
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
+use phf_dist::{Backend, Launch};
+use phf_lm::DeviceSpec;
 use phf_train::checkpoint;
 use phf_train::presets::Presets;
-use phf_train::{train, TrainConfig, TrainOptions};
+use phf_train::trainer::rank_device;
+use phf_train::{check_world_size, train, DataParallel, TrainConfig, TrainOptions};
 
 #[derive(Args)]
 pub struct TrainArgs {
@@ -49,10 +53,31 @@ pub fn run(a: TrainArgs) -> Result<()> {
         );
     }
     let config = resolve_config(&a)?;
+    // torchrun's RANK, WORLD_SIZE, ... when set: this process is one rank of a data-parallel run
+    let data_parallel = match Launch::from_env()? {
+        Some(launch) => {
+            check_world_size(&config, launch.world_size)?; // before waiting for the other ranks
+                                                           // NCCL for GPU training (the GPU must be there, and CUDA loaded, before joining), else Gloo
+            let gpu = match rank_device(config.training.device, launch.local_rank) {
+                DeviceSpec::Cuda(index) => DeviceSpec::Cuda(index).resolve().map(|_| Some(index))?,
+                DeviceSpec::Cpu => None,
+            };
+            DataParallel::join(&launch, Backend::from_env(gpu)?)?
+        }
+        None => DataParallel::single(),
+    };
+    // several ranks on one machine share its cores, unless OMP_NUM_THREADS says otherwise
+    if let Some(threads) = data_parallel
+        .cpu_threads()
+        .filter(|_| std::env::var_os("OMP_NUM_THREADS").is_none())
+    {
+        tch::set_num_threads(threads as i32);
+    }
     let opts = TrainOptions {
         run_dir: a.run_dir.clone(),
         resume: a.resume,
         progress: !a.quiet,
+        data_parallel,
     };
     let summary = train(&config, &opts)?;
     println!("{}", serde_json::to_string_pretty(&summary)?);

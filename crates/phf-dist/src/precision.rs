@@ -1,0 +1,35 @@
+//! The fp32 matmul precision switch PyTorch has (`torch.set_float32_matmul_precision`) and tch lacks.
+
+use std::ffi::{c_char, c_int, CString};
+
+use crate::process_group::take_message;
+use crate::DistError;
+
+extern "C" {
+    fn phf_set_float32_matmul_precision(precision: *const c_char, err: *mut *mut c_char) -> c_int;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatmulPrecision {
+    /// Exact fp32 (PyTorch's default).
+    Highest,
+    /// fp32 matmuls may run on TF32 tensor cores (10-bit mantissa inputs, fp32 accumulation) on Ampere and later.
+    High,
+}
+
+/// Sets libtorch's fp32 matmul precision for the whole process. Only CUDA matmuls are affected in practice.
+pub fn set_float32_matmul_precision(precision: MatmulPrecision) -> Result<(), DistError> {
+    let name = match precision {
+        MatmulPrecision::Highest => "highest",
+        MatmulPrecision::High => "high",
+    };
+    let name = CString::new(name).expect("static name has no NUL");
+    let mut err = std::ptr::null_mut();
+    // SAFETY: valid C string and out-pointer; the shim catches C++ exceptions.
+    let rc = unsafe { phf_set_float32_matmul_precision(name.as_ptr(), &mut err) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(DistError::Torch(take_message(err)))
+    }
+}
