@@ -7,6 +7,7 @@
 //! [`prepare()`] runs the whole stage; [`Loader`] then serves shuffled, resumable, data-parallel batches.
 //! No tensor library is involved: batches are plain `Vec`s.
 
+pub mod corpus;
 pub mod document;
 pub mod error;
 mod fsutil;
@@ -17,6 +18,7 @@ pub mod mail;
 pub mod pack;
 pub mod prepare;
 pub mod reader;
+pub mod score_summary;
 pub mod shard;
 pub mod shard_writer;
 pub mod threshold;

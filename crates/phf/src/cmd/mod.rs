@@ -3,10 +3,12 @@
 pub mod bench;
 pub mod control;
 pub mod corpus;
+pub mod corpus_fetch;
 pub mod demo;
 pub mod fetch;
 pub mod prepare;
 pub mod sample;
 pub mod score;
+pub mod summary;
 pub mod tokenizer;
 pub mod train;
