@@ -1,9 +1,10 @@
-//! `phf corpus summary`, `phf score --summary` through the real binary (no network: the
+//! `phf corpus summary`, `phf score --summary` and `phf prepare --shard` through the real binary (no network: the
 //! corpora here are written by the tests; `phf corpus fetch` itself is tested in phf-data on local fixtures).
 
 use std::path::Path;
 use std::process::{Command, Output};
 
+use phf_data::{Shard, Tokenizer};
 use serde_json::Value;
 
 fn phf(args: &[&str]) -> Output {
@@ -100,4 +101,65 @@ fn score_summary_sits_beside_the_output() {
     // --summary needs a file to sit beside.
     let out = phf(&["score", "--input", path(&input), "--scorer", "pii", "--summary"]);
     assert!(!out.status.success());
+}
+
+#[test]
+fn prepare_shards_open_together_for_training() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let scored = dir.path().join("scored.jsonl");
+    write_scored(&scored);
+    let tok = dir.path().join("tok.json");
+    assert_ok(&phf(&[
+        "tokenizer",
+        "train",
+        "--input",
+        path(&scored),
+        "--vocab-size",
+        "300",
+        "--out",
+        path(&tok),
+    ]));
+    let out = dir.path().join("data");
+    for part in ["0/2", "1/2"] {
+        let args = [
+            "prepare",
+            "--input",
+            path(&scored),
+            "--tokenizer",
+            path(&tok),
+            "--out",
+            path(&out),
+            "--block-size",
+            "4",
+        ];
+        assert_ok(&phf(&[&args[..], &["--shard", part]].concat()));
+    }
+    let train = Shard::open(&out.join("train")).expect("both parts");
+    train
+        .check_tokenizer(&Tokenizer::load(&out.join("tokenizer.json")).expect("tokenizer"))
+        .expect("same tokenizer");
+    assert_eq!(train.header().provenance.part.as_deref(), Some("all/2"));
+    let parts: u64 = (0..2)
+        .map(|i| {
+            let report: Value = serde_json::from_slice(
+                &std::fs::read(out.join(format!("prepare-part-{i}-of-2.json"))).expect("report"),
+            )
+            .expect("parse");
+            report["documents"].as_u64().expect("documents")
+        })
+        .sum();
+    assert_eq!(parts, 101, "the parts hold every document once");
+
+    let bad = phf(&[
+        "prepare",
+        "--input",
+        path(&scored),
+        "--tokenizer",
+        path(&tok),
+        "--out",
+        path(&out),
+        "--shard",
+        "2/2",
+    ]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("invalid shard `2/2`"));
 }
