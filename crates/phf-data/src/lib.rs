@@ -7,6 +7,7 @@
 //! [`prepare()`] runs the whole stage; [`Loader`] then serves shuffled, resumable, data-parallel batches.
 //! No tensor library is involved: batches are plain `Vec`s.
 
+pub mod corpus;
 pub mod document;
 pub mod error;
 mod fsutil;
@@ -17,7 +18,9 @@ pub mod mail;
 pub mod pack;
 pub mod prepare;
 pub mod reader;
+pub mod score_summary;
 pub mod shard;
+pub mod shard_parts;
 pub mod shard_writer;
 pub mod threshold;
 pub mod tokenizer;
@@ -31,9 +34,12 @@ pub use error::{DataError, Result};
 pub use inputs::{resolve_inputs, InputFile, InputFormat};
 pub use loader::{Batch, Loader, LoaderPosition, SequentialBatches};
 pub use pack::{pack_all, Block, Packer};
-pub use prepare::{prepare, prepare_with_transform, train_tokenizer, PrepareOptions, PrepareReport, SplitReport};
+pub use prepare::{
+    prepare, prepare_part, prepare_with_transform, train_tokenizer, PrepareOptions, PrepareReport, SplitReport,
+};
 pub use reader::{CorpusReader, ReadStats};
 pub use shard::{Provenance, Shard, ShardHeader, TokenDtype};
+pub use shard_parts::CorpusPart;
 pub use shard_writer::{ShardSpec, ShardWriter};
 pub use threshold::Threshold;
 pub use tokenizer::{Tokenizer, EOS_TOKEN};

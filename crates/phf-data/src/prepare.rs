@@ -8,6 +8,9 @@
 //! conditional control tokens. Its thresholds may be quantiles of the corpus' scores, so it first reads the input
 //! once to collect them ([`ScoreScan`]); the split assignment is the same as without a transform, so a filtering run
 //! holds out a subset of the documents an MLE run holds out, and the transform applies to both splits.
+//!
+//! [`prepare_part`] packs one part of the corpus (`--shard i/n`, see [`crate::shard_parts`]) so that `n` machines
+//! share the work; the `n` parts open together as one shard.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -21,7 +24,8 @@ use crate::error::{DataError, Result};
 use crate::fsutil::{write_atomically, StagingDir};
 use crate::pack::Packer;
 use crate::reader::{CorpusReader, ReadStats};
-use crate::shard::{Provenance, ShardHeader};
+use crate::shard::{Provenance, ShardHeader, HEADER_FILE};
+use crate::shard_parts::CorpusPart;
 use crate::shard_writer::{ShardSpec, ShardWriter};
 use crate::threshold::ScoreScan;
 use crate::tokenizer::Tokenizer;
@@ -92,11 +96,15 @@ pub struct PrepareReport {
     pub out_dir: PathBuf,
     pub tokenizer_hash: String,
     pub options: PrepareOptions,
+    /// The part of the corpus packed (`0/1`: all of it).
+    pub part: CorpusPart,
     /// Files read.
     pub files: u64,
     pub bytes_read: u64,
-    /// Documents packed (both splits).
+    /// Documents of this part (both splits; filtering may drop some of them).
     pub documents: u64,
+    /// Documents of the whole input (equal to `documents` unless a part was packed).
+    pub documents_in_input: u64,
     /// Documents skipped (empty, or rejected by the mail rules).
     pub skipped_documents: u64,
     pub skipped_by_reason: BTreeMap<String, u64>,
@@ -144,6 +152,90 @@ pub fn prepare_with_transform(
     transform: &TransformOptions,
     out_dir: &Path,
 ) -> Result<PrepareReport> {
+    prepare_part(inputs, tokenizer, opts, transform, CorpusPart::ALL, out_dir)
+}
+
+/// [`prepare_with_transform`] of one part of the corpus (see [`crate::shard_parts`] for the layout under
+/// `out_dir`); `CorpusPart::ALL` writes the plain layout.
+pub fn prepare_part(
+    inputs: &[PathBuf],
+    tokenizer: &Tokenizer,
+    opts: &PrepareOptions,
+    transform: &TransformOptions,
+    part: CorpusPart,
+    out_dir: &Path,
+) -> Result<PrepareReport> {
+    if part == CorpusPart::ALL {
+        let staging = StagingDir::create(out_dir)?;
+        let report = pack(inputs, tokenizer, opts, transform, part, out_dir, staging.path())?;
+        staging.commit(REPORT_FILE)?;
+        return Ok(report);
+    }
+    if out_dir.join(REPORT_FILE).is_file() || out_dir.join("train").join(HEADER_FILE).is_file() {
+        return Err(DataError::Input {
+            path: out_dir.to_path_buf(),
+            msg: "holds the output of an unsharded `phf prepare`: give the parts of `--shard i/n` another --out".into(),
+        });
+    }
+    std::fs::create_dir_all(out_dir).map_err(|e| DataError::io(out_dir, e))?;
+    let staging = StagingDir::create(&out_dir.join(format!(".{}", part.dir_name())))?;
+    let report = pack(inputs, tokenizer, opts, transform, part, out_dir, staging.path())?;
+    publish_part(staging.path(), out_dir, part)?;
+    Ok(report)
+}
+
+/// Moves a finished part from its staging folder into `out_dir`: shards first, the shared tokenizer (which must
+/// match the other parts'), the report last; the staging folder is removed when its guard drops.
+fn publish_part(staged: &Path, out_dir: &Path, part: CorpusPart) -> Result<()> {
+    let tokenizer_path = out_dir.join(TOKENIZER_FILE);
+    let staged_tokenizer = staged.join(TOKENIZER_FILE);
+    if tokenizer_path.is_file() {
+        let ours = Tokenizer::load(&staged_tokenizer)?.hash();
+        let theirs = Tokenizer::load(&tokenizer_path)?.hash();
+        if ours != theirs {
+            return Err(DataError::Input {
+                path: tokenizer_path,
+                msg: format!(
+                    "belongs to other parts (tokenizer {theirs}) but part {part} was made with {ours}: every part \
+                     needs the same tokenizer and transform"
+                ),
+            });
+        }
+    } else {
+        let bytes = std::fs::read(&staged_tokenizer).map_err(|e| DataError::io(&staged_tokenizer, e))?;
+        write_atomically(&tokenizer_path, &bytes)?;
+    }
+    for split in ["train", "valid"] {
+        let parent = out_dir.join(split);
+        std::fs::create_dir_all(&parent).map_err(|e| DataError::io(&parent, e))?;
+        let dest = parent.join(part.dir_name());
+        if dest.exists() {
+            if !dest.join(HEADER_FILE).is_file() {
+                return Err(DataError::Input {
+                    path: dest,
+                    msg: "exists and is not a shard: remove it or choose another output".into(),
+                });
+            }
+            std::fs::remove_dir_all(&dest).map_err(|e| DataError::io(&dest, e))?;
+        }
+        let from = staged.join(split);
+        std::fs::rename(&from, &dest).map_err(|e| DataError::io(&from, e))?;
+    }
+    let report = out_dir.join(format!("prepare-{}.json", part.dir_name()));
+    std::fs::rename(staged.join(REPORT_FILE), &report).map_err(|e| DataError::io(&report, e))?;
+    Ok(())
+}
+
+/// Packs the documents of `part` into `train/` and `valid/` shards under `dir`, with the report and tokenizer.
+fn pack(
+    inputs: &[PathBuf],
+    tokenizer: &Tokenizer,
+    opts: &PrepareOptions,
+    transform: &TransformOptions,
+    part: CorpusPart,
+    out_dir: &Path,
+    dir: &Path,
+) -> Result<PrepareReport> {
     if !(0.0..1.0).contains(&opts.valid_fraction) {
         return Err(DataError::Config(format!(
             "valid_fraction {} must be in [0, 1)",
@@ -164,12 +256,11 @@ pub fn prepare_with_transform(
     };
     let tokenizer = &tokenizer;
     let mut reader = CorpusReader::open(inputs)?.require_attributes(&required);
-    let staging = StagingDir::create(out_dir)?;
     let spec = ShardSpec::new(tokenizer, opts.block_size);
     let make_split = |name: &str| -> Result<Split<'_>> {
         Ok(Split {
             packer: Packer::new(tokenizer, opts.block_size)?,
-            writer: ShardWriter::create(&staging.path().join(name), spec.clone())?,
+            writer: ShardWriter::create(&dir.join(name), spec.clone())?,
             counts: transformer.counts(),
         })
     };
@@ -177,30 +268,41 @@ pub fn prepare_with_transform(
     let mut valid = make_split("valid")?;
 
     let mut progress = Progress::new(opts.progress);
+    // Global document index: it decides the part, the split and the drop decisions, so parts agree with a whole run.
     let mut index = 0u64;
-    let mut chunk: Vec<Document> = Vec::with_capacity(CHUNK_DOCUMENTS);
+    let mut part_documents = 0u64;
+    let mut chunk: Vec<(u64, Document)> = Vec::with_capacity(CHUNK_DOCUMENTS);
     loop {
         chunk.clear();
-        for doc in reader.by_ref().take(CHUNK_DOCUMENTS) {
-            chunk.push(doc?);
+        let mut read = 0;
+        for doc in reader.by_ref().take(CHUNK_DOCUMENTS * part.count as usize) {
+            let doc = doc?;
+            if part.contains(index) {
+                chunk.push((index, doc));
+            }
+            index += 1;
+            read += 1;
         }
-        if chunk.is_empty() {
+        if read == 0 {
             break;
         }
-        let segments: Vec<&str> = chunk.iter().flat_map(|d| d.texts.iter().map(String::as_str)).collect();
+        part_documents += chunk.len() as u64;
+        let segments: Vec<&str> = chunk
+            .iter()
+            .flat_map(|(_, d)| d.texts.iter().map(String::as_str))
+            .collect();
         let mut encoded = tokenizer.encode_batch(&segments).into_iter();
-        for doc in &chunk {
+        for (index, doc) in &chunk {
             let ids: Vec<Vec<u32>> = encoded.by_ref().take(doc.texts.len()).collect();
-            let split = if is_valid(opts.seed, index, opts.valid_fraction) {
+            let split = if is_valid(opts.seed, *index, opts.valid_fraction) {
                 &mut valid
             } else {
                 &mut train
             };
-            if let Some(ids) = transformer.apply(index, doc, ids, &mut split.counts)? {
+            if let Some(ids) = transformer.apply(*index, doc, ids, &mut split.counts)? {
                 split.packer.push_encoded(&ids, &doc.scores);
                 split.drain()?;
             }
-            index += 1;
         }
         progress.update(
             reader.stats(),
@@ -230,6 +332,7 @@ pub fn prepare_with_transform(
             split: Some(name.to_string()),
             seed: Some(opts.seed),
             valid_fraction: Some(opts.valid_fraction),
+            part: (part != CorpusPart::ALL).then(|| part.to_string()),
         };
         let header = writer.finish(documents, stats.skipped, provenance)?;
         Ok(SplitReport::new(&header, dropped as u64))
@@ -241,9 +344,11 @@ pub fn prepare_with_transform(
         out_dir: out_dir.to_path_buf(),
         tokenizer_hash: spec.tokenizer_hash,
         options: opts.clone(),
+        part,
         files: stats.files,
         bytes_read: stats.bytes_read,
-        documents: stats.documents,
+        documents: part_documents,
+        documents_in_input: stats.documents,
         skipped_documents: stats.skipped,
         skipped_by_reason: stats.skipped_by_reason,
         train,
@@ -251,11 +356,10 @@ pub fn prepare_with_transform(
         transform: transformer.record(&total_counts),
         seconds: started.elapsed().as_secs_f64(),
     };
-    tokenizer.save(&staging.path().join(TOKENIZER_FILE))?;
+    tokenizer.save(&dir.join(TOKENIZER_FILE))?;
     let json = serde_json::to_string_pretty(&report)
         .map_err(|e| DataError::Config(format!("cannot serialise the prepare report: {e}")))?;
-    write_atomically(&staging.path().join(REPORT_FILE), json.as_bytes())?;
-    staging.commit(REPORT_FILE)?;
+    write_atomically(&dir.join(REPORT_FILE), json.as_bytes())?;
     progress.done(&report);
     Ok(report)
 }

@@ -7,7 +7,12 @@
 //! - `scores.bin`: one little-endian `f32` score per token.
 //!
 //! Block `i` is the `i`-th run of `block_size` values in both files, so a shard is read by memory-mapping, with no
-//! parsing and no index. [`crate::ShardWriter`] writes shards.
+//! parsing and no index. [`crate::ShardWriter`] writes shards, with `unigram.bin` (each token id's count, `u64`)
+//! beside them.
+//!
+//! A shard may also be a folder of parts `part-<i>-of-<n>/`, each a shard as above, written by `n` runs of
+//! `phf prepare --shard i/n` (see [`crate::shard_parts`]): [`Shard::open`] opens them together as one shard whose
+//! blocks are part 0's, then part 1's, and so on.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -26,6 +31,9 @@ pub const FORMAT_NAME: &str = "phf-shard";
 pub const HEADER_FILE: &str = "header.json";
 pub const TOKENS_FILE: &str = "tokens.bin";
 pub const SCORES_FILE: &str = "scores.bin";
+/// Each token id's count in the shard, little-endian `u64` per id: lets parts be combined with an exact unigram
+/// entropy. Optional for a single shard (shards written before it existed lack it).
+pub const UNIGRAM_FILE: &str = "unigram.bin";
 
 /// How token ids are stored in `tokens.bin`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,6 +76,10 @@ pub struct Provenance {
     pub seed: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_fraction: Option<f64>,
+    /// `i/n` for the part written by `phf prepare --shard i/n`; `all/n` for the header of `n` parts opened
+    /// together.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part: Option<String>,
 }
 
 /// The contents of `header.json`.
@@ -98,67 +110,99 @@ pub struct ShardHeader {
     pub transform: TransformRecord,
 }
 
-/// A memory-mapped, validated shard.
+/// A memory-mapped, validated shard: one shard directory, or the parts of a sharded `prepare` (module docs).
 #[derive(Debug)]
 pub struct Shard {
     dir: PathBuf,
     header: ShardHeader,
+    /// In block order; one for a plain shard.
+    parts: Vec<MappedPart>,
+}
+
+/// The mapped files of one shard directory, holding blocks `first_block..first_block + num_blocks`.
+#[derive(Debug)]
+pub(crate) struct MappedPart {
+    pub(crate) first_block: usize,
     /// `None` for an empty file (zero-length maps are not portable).
     tokens: Option<Mmap>,
     scores: Option<Mmap>,
 }
 
 impl Shard {
-    /// Opens the shard at `dir`, checking that its files agree with its header.
+    /// Opens the shard at `dir` — a shard directory, or a folder of `part-<i>-of-<n>` shards — checking that its
+    /// files agree with its header(s).
     pub fn open(dir: &Path) -> Result<Shard> {
-        let header_path = dir.join(HEADER_FILE);
-        let bytes = std::fs::read(&header_path).map_err(|e| DataError::io(&header_path, e))?;
-        let header: ShardHeader = serde_json::from_slice(&bytes).map_err(|e| {
-            DataError::shard(
-                dir,
-                format!(
-                    "{} is not a shard header ({e}): re-run `phf prepare`",
-                    header_path.display()
-                ),
-            )
-        })?;
-        if header.format != FORMAT_NAME || header.format_version != FORMAT_VERSION {
-            return Err(DataError::shard(
-                dir,
-                format!(
-                    "format {} v{} is not {FORMAT_NAME} v{FORMAT_VERSION}: re-run `phf prepare` with this version of phf",
-                    header.format, header.format_version
-                ),
-            ));
+        if !dir.join(HEADER_FILE).is_file() {
+            if let Some((header, parts)) = crate::shard_parts::open_parts(dir)? {
+                return Ok(Shard {
+                    dir: dir.to_path_buf(),
+                    header,
+                    parts,
+                });
+            }
         }
-        if cfg!(target_endian = "big") {
-            return Err(DataError::shard(
-                dir,
-                "shards are little-endian; big-endian hosts are not supported",
-            ));
-        }
-        if header.block_size < 2
-            || header.num_tokens != header.num_blocks * header.block_size as u64
-            || header.token_dtype != TokenDtype::for_vocab(header.vocab_size)
-        {
-            return Err(DataError::shard(
-                dir,
-                format!(
-                    "{} is inconsistent (block_size, num_tokens, num_blocks or token_dtype)",
-                    header_path.display()
-                ),
-            ));
-        }
-        let tokens = map_checked(dir, TOKENS_FILE, header.num_tokens * header.token_dtype.size() as u64)?;
-        let scores = map_checked(dir, SCORES_FILE, header.num_tokens * 4)?;
+        let (header, part) = open_one(dir, 0)?;
         Ok(Shard {
             dir: dir.to_path_buf(),
             header,
-            tokens,
-            scores,
+            parts: vec![part],
         })
     }
+}
 
+/// Opens one shard directory whose first block is block `first_block` of the whole shard.
+pub(crate) fn open_one(dir: &Path, first_block: usize) -> Result<(ShardHeader, MappedPart)> {
+    let header_path = dir.join(HEADER_FILE);
+    let bytes = std::fs::read(&header_path).map_err(|e| DataError::io(&header_path, e))?;
+    let header: ShardHeader = serde_json::from_slice(&bytes).map_err(|e| {
+        DataError::shard(
+            dir,
+            format!(
+                "{} is not a shard header ({e}): re-run `phf prepare`",
+                header_path.display()
+            ),
+        )
+    })?;
+    if header.format != FORMAT_NAME || header.format_version != FORMAT_VERSION {
+        return Err(DataError::shard(
+            dir,
+            format!(
+                "format {} v{} is not {FORMAT_NAME} v{FORMAT_VERSION}: re-run `phf prepare` with this version of phf",
+                header.format, header.format_version
+            ),
+        ));
+    }
+    if cfg!(target_endian = "big") {
+        return Err(DataError::shard(
+            dir,
+            "shards are little-endian; big-endian hosts are not supported",
+        ));
+    }
+    if header.block_size < 2
+        || header.num_tokens != header.num_blocks * header.block_size as u64
+        || header.token_dtype != TokenDtype::for_vocab(header.vocab_size)
+    {
+        return Err(DataError::shard(
+            dir,
+            format!(
+                "{} is inconsistent (block_size, num_tokens, num_blocks or token_dtype)",
+                header_path.display()
+            ),
+        ));
+    }
+    let tokens = map_checked(dir, TOKENS_FILE, header.num_tokens * header.token_dtype.size() as u64)?;
+    let scores = map_checked(dir, SCORES_FILE, header.num_tokens * 4)?;
+    Ok((
+        header,
+        MappedPart {
+            first_block,
+            tokens,
+            scores,
+        },
+    ))
+}
+
+impl Shard {
     /// The shard's directory.
     pub fn path(&self) -> &Path {
         &self.dir
@@ -195,9 +239,10 @@ impl Shard {
             "block {i} out of range: shard has {}",
             self.num_blocks()
         );
+        let (part, local) = self.locate(i);
         let width = self.header.token_dtype.size();
-        let start = i * self.block_size() * width;
-        let bytes = &self.tokens.as_deref().unwrap_or_default()[start..start + self.block_size() * width];
+        let start = local * self.block_size() * width;
+        let bytes = &part.tokens.as_deref().unwrap_or_default()[start..start + self.block_size() * width];
         match self.header.token_dtype {
             TokenDtype::U16 => bytes
                 .chunks_exact(2)
@@ -215,13 +260,20 @@ impl Shard {
             "block {i} out of range: shard has {}",
             self.num_blocks()
         );
-        let bytes: &[u8] = self.scores.as_deref().unwrap_or_default();
+        let (part, local) = self.locate(i);
+        let bytes: &[u8] = part.scores.as_deref().unwrap_or_default();
         // SAFETY: any 4 bytes are a valid f32; the map is page-aligned and `open` checked the length is a multiple of
         // 4 and that the host is little-endian, so `align_to` yields the whole file as f32s.
         let (head, all, _) = unsafe { bytes.align_to::<f32>() };
         debug_assert!(head.is_empty());
         let t = self.block_size();
-        &all[i * t..(i + 1) * t]
+        &all[local * t..(local + 1) * t]
+    }
+
+    /// The part holding block `i` (in range) and the block's index within it.
+    fn locate(&self, i: usize) -> (&MappedPart, usize) {
+        let p = self.parts.partition_point(|part| part.first_block <= i) - 1;
+        (&self.parts[p], i - self.parts[p].first_block)
     }
 
     /// Errors unless the shard was tokenized by `tokenizer`. For a conditional shard that is the tokenizer *with*

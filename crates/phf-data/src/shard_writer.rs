@@ -9,6 +9,7 @@ use crate::error::{DataError, Result};
 use crate::fsutil::{write_atomically, StagingDir};
 use crate::shard::{
     Provenance, ShardHeader, TokenDtype, FORMAT_NAME, FORMAT_VERSION, HEADER_FILE, SCORES_FILE, TOKENS_FILE,
+    UNIGRAM_FILE,
 };
 use crate::tokenizer::Tokenizer;
 use crate::transform::TransformRecord;
@@ -144,6 +145,8 @@ impl ShardWriter {
             let file = writer.into_inner().map_err(|e| DataError::io(&path, e.into_error()))?;
             file.sync_all().map_err(|e| DataError::io(&path, e))?;
         }
+        let unigram: Vec<u8> = counts.iter().flat_map(|c| c.to_le_bytes()).collect();
+        write_atomically(&staging.path().join(UNIGRAM_FILE), &unigram)?;
         let header = ShardHeader {
             format: FORMAT_NAME.to_string(),
             format_version: FORMAT_VERSION,

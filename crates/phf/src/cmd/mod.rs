@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod corpus;
+pub mod corpus_fetch;
 pub mod demo;
 pub mod eval;
 pub mod fetch;
@@ -11,5 +12,6 @@ pub mod prepare;
 pub mod report;
 pub mod sample;
 pub mod score;
+pub mod summary;
 pub mod tokenizer;
 pub mod train;

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
-use phf_data::prepare::{prepare_with_transform, PrepareOptions};
-use phf_data::{AttributeSpec, Threshold, Tokenizer, TransformKind, TransformOptions};
+use phf_data::prepare::{prepare_part, PrepareOptions};
+use phf_data::{AttributeSpec, CorpusPart, Threshold, Tokenizer, TransformKind, TransformOptions};
 
 #[derive(Args)]
 pub struct PrepareArgs {
@@ -47,6 +47,16 @@ pub struct PrepareArgs {
     /// attribute in this order (<|toxicity:aligned|><|pii:misaligned|>). Give one --thresholds value per attribute.
     #[arg(long, value_delimiter = ',')]
     pub attributes: Vec<String>,
+    /// Pack only part i of n (0-based) so n machines share the work: document k (in input order) belongs to part
+    /// k mod n; its split and control tokens are decided as in an unsharded run, and quantile thresholds are
+    /// resolved on the whole corpus. Each part writes <out>/train/part-i-of-n and <out>/valid/part-i-of-n; once all n
+    /// are in one <out> (a shared folder, or copied together), training reads <out>/train as one shard.
+    #[arg(long, default_value = "0/1", value_parser = parse_part)]
+    pub shard: CorpusPart,
+}
+
+fn parse_part(s: &str) -> Result<CorpusPart, String> {
+    s.parse()
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -129,7 +139,7 @@ fn prepare_report(a: PrepareArgs) -> Result<String> {
         seed: a.seed,
         progress: true,
     };
-    let report = prepare_with_transform(&a.input, &tokenizer, &opts, &transform, &a.out)
+    let report = prepare_part(&a.input, &tokenizer, &opts, &transform, a.shard, &a.out)
         .with_context(|| format!("phf prepare into {}", a.out.display()))?;
     Ok(serde_json::to_string_pretty(&report)?)
 }

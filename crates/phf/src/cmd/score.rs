@@ -46,6 +46,10 @@ pub struct ScoreArgs {
     /// No progress output; the final summary line is still printed.
     #[arg(long)]
     pub quiet: bool,
+    /// After scoring, summarise the score distribution (quantiles, share above the paper's thresholds, mean):
+    /// printed, written to `<out>.summary.json`, and drawn to `<out>.hist.png` (see `phf corpus summary`).
+    #[arg(long, requires = "out")]
+    pub summary: bool,
 }
 
 pub fn run(a: ScoreArgs) -> Result<()> {
@@ -118,6 +122,14 @@ pub fn run(a: ScoreArgs) -> Result<()> {
         file.commit()?;
     }
     eprintln!("{}", summary(&stats, seconds, a.shard));
+    if let (true, Some(out)) = (a.summary, &a.out) {
+        super::summary::summarise(
+            std::slice::from_ref(out),
+            &phf_data::score_summary::paper_thresholds(),
+            &sibling(out, ".summary.json"),
+            &sibling(out, ".hist.png"),
+        )?;
+    }
     Ok(())
 }
 
