@@ -171,4 +171,9 @@ int phf_set_float32_matmul_precision(const char* precision, char** err) {
   return guarded(err, [&] { at::globalContext().setFloat32MatmulPrecision(precision); });
 }
 
+// 0 highest, 1 high (TF32 allowed), 2 medium.
+int phf_float32_matmul_precision() {
+  return static_cast<int>(at::globalContext().float32MatmulPrecision());
+}
+
 }  // extern "C"

@@ -20,7 +20,7 @@ mod process_group;
 pub use backend::{Backend, BACKEND_ENV};
 pub use data_parallel::DataParallel;
 pub use launch::{Launch, DEFAULT_TIMEOUT_S, TIMEOUT_ENV};
-pub use precision::{set_float32_matmul_precision, MatmulPrecision};
+pub use precision::{float32_matmul_precision, set_float32_matmul_precision, MatmulPrecision};
 pub use process_group::{ProcessGroup, ReduceOp, DEFAULT_BUCKET_BYTES};
 
 #[derive(Debug, thiserror::Error)]

@@ -7,6 +7,7 @@ use crate::DistError;
 
 extern "C" {
     fn phf_set_float32_matmul_precision(precision: *const c_char, err: *mut *mut c_char) -> c_int;
+    fn phf_float32_matmul_precision() -> c_int;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,6 +16,15 @@ pub enum MatmulPrecision {
     Highest,
     /// fp32 matmuls may run on TF32 tensor cores (10-bit mantissa inputs, fp32 accumulation) on Ampere and later.
     High,
+}
+
+/// libtorch's current fp32 matmul precision (`medium`, bf16 inputs, is reported as `High`: phf never sets it).
+pub fn float32_matmul_precision() -> MatmulPrecision {
+    // SAFETY: reads a field of libtorch's global context.
+    match unsafe { phf_float32_matmul_precision() } {
+        0 => MatmulPrecision::Highest,
+        _ => MatmulPrecision::High,
+    }
 }
 
 /// Sets libtorch's fp32 matmul precision for the whole process. Only CUDA matmuls are affected in practice.
@@ -31,5 +41,23 @@ pub fn set_float32_matmul_precision(precision: MatmulPrecision) -> Result<(), Di
         Ok(())
     } else {
         Err(DistError::Torch(take_message(err)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_switch_reaches_libtorch_and_back() {
+        assert_eq!(
+            float32_matmul_precision(),
+            MatmulPrecision::Highest,
+            "PyTorch's default"
+        );
+        set_float32_matmul_precision(MatmulPrecision::High).unwrap();
+        assert_eq!(float32_matmul_precision(), MatmulPrecision::High);
+        set_float32_matmul_precision(MatmulPrecision::Highest).unwrap();
+        assert_eq!(float32_matmul_precision(), MatmulPrecision::Highest);
     }
 }

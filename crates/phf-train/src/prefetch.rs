@@ -35,7 +35,7 @@ enum State {
     /// Not started: the loader can still be moved (resume, finetuning skip).
     Idle(Loader),
     Running {
-        batches: Receiver<Ready>,
+        batches: Receiver<Result<Ready, String>>,
         worker: Option<JoinHandle<()>>,
     },
     /// Between the two (only while starting).
@@ -74,8 +74,8 @@ impl Prefetcher {
         }
     }
 
-    /// The next batch, on the training device.
-    pub fn next_batch(&mut self) -> Prefetched {
+    /// The next batch, on the training device; an error names what failed (pinning or copying memory).
+    pub fn next_batch(&mut self) -> Result<Prefetched, String> {
         if let State::Idle(_) = self.state {
             self.start();
         }
@@ -84,18 +84,20 @@ impl Prefetcher {
         };
         let ready = batches
             .recv()
-            .expect("the prefetch thread stops only when the prefetcher is dropped");
+            .map_err(|_| "the input prefetch thread stopped".to_string())??;
         self.position = ready.position;
         let to_device = |t: Tensor| match self.device {
             // pinned host memory: the copy overlaps with the GPU's work
-            Device::Cuda(_) => t.to_device_(self.device, t.kind(), true, false),
-            _ => t,
+            Device::Cuda(_) => t
+                .f_to_device_(self.device, t.kind(), true, false)
+                .map_err(|e| format!("copying a batch to {:?}: {e}", self.device)),
+            _ => Ok(t),
         };
-        Prefetched {
+        Ok(Prefetched {
             batch: ready.batch,
-            tokens: to_device(ready.tokens),
-            scores: to_device(ready.scores),
-        }
+            tokens: to_device(ready.tokens)?,
+            scores: to_device(ready.scores)?,
+        })
     }
 
     fn start(&mut self) {
@@ -109,17 +111,15 @@ impl Prefetcher {
             .spawn(move || loop {
                 let batch = loader.next_batch();
                 let position = loader.position();
-                let (tokens, scores) = host_tensors(&batch, device);
-                if send
-                    .send(Ready {
-                        batch,
-                        tokens,
-                        scores,
-                        position,
-                    })
-                    .is_err()
-                {
-                    return; // the trainer is done
+                let ready = host_tensors(&batch, device).map(|(tokens, scores)| Ready {
+                    batch,
+                    tokens,
+                    scores,
+                    position,
+                });
+                let failed = ready.is_err();
+                if send.send(ready).is_err() || failed {
+                    return; // the trainer is done, or has the error
                 }
             })
             .expect("spawn the prefetch thread");
@@ -144,12 +144,18 @@ impl Drop for Prefetcher {
 }
 
 /// `(B, T)` tokens and scores in host memory, pinned when they are bound for a GPU.
-fn host_tensors(batch: &Batch, device: Device) -> (Tensor, Tensor) {
+fn host_tensors(batch: &Batch, device: Device) -> Result<(Tensor, Tensor), String> {
     let (b, t) = (batch.batch_size as i64, batch.block_size as i64);
     let tokens = Tensor::from_slice(&batch.tokens).view([b, t]);
     let scores = Tensor::from_slice(&batch.scores).view([b, t]);
     match device {
-        Device::Cuda(_) => (tokens.pin_memory(device), scores.pin_memory(device)),
-        _ => (tokens, scores),
+        Device::Cuda(_) => {
+            let pin = |x: Tensor| {
+                x.f_pin_memory(device)
+                    .map_err(|e| format!("pinning a batch in host memory: {e}"))
+            };
+            Ok((pin(tokens)?, pin(scores)?))
+        }
+        _ => Ok((tokens, scores)),
     }
 }

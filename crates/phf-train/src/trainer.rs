@@ -481,7 +481,7 @@ impl Run {
         let mut components: Vec<(&'static str, f64)> = Vec::new();
         let mut hash = 0xcbf2_9ce4_8422_2325u64;
         for _ in 0..accum {
-            let fetched = self.loader.next_batch();
+            let fetched = self.loader.next_batch().map_err(TrainError::Invalid)?;
             for &t in &fetched.batch.tokens {
                 hash = (hash ^ t as u64).wrapping_mul(0x0100_0000_01b3);
             }
