@@ -140,12 +140,25 @@ fn pick_next(logits: &Tensor, banned: &Tensor, eos: i64, ban_eos: bool, opts: &S
         logits = logits.masked_fill(&logits.lt_tensor(&kth), f64::NEG_INFINITY);
     }
     if opts.top_p < 1.0 {
-        logits = nucleus(&logits, opts.top_p);
+        let probs = logits.softmax(-1, Kind::Float);
+        let (cutoff, k) = nucleus_cutoff(&probs, opts.top_p, 64);
+        if k < logits.size()[1] {
+            // every row's nucleus is among its k most likely tokens: draw among those k only, not the vocabulary
+            let (top, ids) = logits.topk(k, -1, true, true); // (B, k)
+            let dropped = probs.gather(1, &ids, false).lt_tensor(&cutoff);
+            let choice = race(&top.masked_fill(&dropped, f64::NEG_INFINITY)); // (B,)
+            return ids.gather(1, &choice.unsqueeze(1), false).squeeze_dim(1);
+        }
+        logits = logits.masked_fill(&probs.lt_tensor(&cutoff), f64::NEG_INFINITY);
     }
-    // The exponential race: argmax_i p_i / E_i with E_i ~ Exp(1) is a draw from p (the Gumbel-max trick in
-    // another form). On logits it is argmax(logits - ln E) with E = -ln U, U uniform: no softmax
-    // normalisation, no cumulative sums, and uniform draws are several times cheaper than libtorch's
-    // `exponential_` or `multinomial` on CPU.
+    race(&logits)
+}
+
+/// A draw from softmax(logits) per row, by the exponential race: argmax_i p_i / E_i with E_i ~ Exp(1) is a draw
+/// from p (the Gumbel-max trick in another form). On logits it is argmax(logits - ln E) with E = -ln U, U uniform:
+/// no softmax normalisation, no cumulative sums, and uniform draws are several times cheaper than libtorch's
+/// `exponential_` or `multinomial` on CPU.
+fn race(logits: &Tensor) -> Tensor {
     let mut uniform = logits.empty_like();
     let _ = uniform.uniform_(f64::MIN_POSITIVE, 1.0);
     (logits - uniform.log().neg().log()).argmax(-1, false)
@@ -156,16 +169,17 @@ fn pick_next(logits: &Tensor, banned: &Tensor, eos: i64, ban_eos: bool, opts: &S
 /// only the k most likely tokens, and grow k only for the rows whose top k do not yet hold `top_p` of the mass (a
 /// handful of tokens for a trained model's confident rows; many for its flat rows, which no longer make every
 /// other row of a large batch pay for them).
+#[cfg(test)]
 fn nucleus(logits: &Tensor, top_p: f64) -> Tensor {
     let probs = logits.softmax(-1, Kind::Float);
-    let cutoff = nucleus_cutoff(&probs, top_p, 64);
+    let (cutoff, _) = nucleus_cutoff(&probs, top_p, 64);
     // everything less likely than the smallest kept probability of its row goes
     logits.masked_fill(&probs.lt_tensor(&cutoff), f64::NEG_INFINITY)
 }
 
 /// The smallest kept probability of each row of `probs` `(B, V)`, as `(B, 1)`, looking at the `k` most likely
-/// tokens first.
-fn nucleus_cutoff(probs: &Tensor, top_p: f64, k: i64) -> Tensor {
+/// tokens first; and how many of the most likely tokens hold every row's nucleus.
+fn nucleus_cutoff(probs: &Tensor, top_p: f64, k: i64) -> (Tensor, i64) {
     let vocab = probs.size()[1];
     let k = k.min(vocab);
     let (top, _) = probs.topk(k, -1, true, true); // (B, k), descending
@@ -174,20 +188,20 @@ fn nucleus_cutoff(probs: &Tensor, top_p: f64, k: i64) -> Tensor {
         .masked_fill(&mass_above.ge(top_p), f64::INFINITY)
         .amin([-1].as_slice(), true); // (B, 1)
     if k == vocab {
-        return cutoff;
+        return (cutoff, k);
     }
     let held = top.sum_dim_intlist(-1, false, Kind::Float); // (B,)
     let short = held.lt(top_p).nonzero().squeeze_dim(1); // rows whose top k hold too little
     if short.numel() == 0 {
-        return cutoff;
+        return (cutoff, k);
     }
     // the top k hold `least` of the mass in the poorest row: guess how many more are needed; past a quarter of
     // the vocabulary a full sort is cheaper than another round
     let least = held.index_select(0, &short).min().double_value(&[]);
     let guess = (k as f64 * 2.0 * top_p / least.max(1e-9)).ceil() as i64;
     let next = if guess > vocab / 4 { vocab } else { guess.max(2 * k) };
-    let sub = nucleus_cutoff(&probs.index_select(0, &short), top_p, next);
-    cutoff.index_copy(0, &short, &sub)
+    let (sub, k_sub) = nucleus_cutoff(&probs.index_select(0, &short), top_p, next);
+    (cutoff.index_copy(0, &short, &sub), k_sub)
 }
 
 #[cfg(test)]
@@ -240,6 +254,33 @@ mod tests {
                 let slow = drop_sorted.scatter(1, &order, &drop_sorted).logical_not();
                 assert!(fast.equal(&slow), "scale {scale}, top_p {top_p}");
             }
+        }
+    }
+
+    #[test]
+    fn drawing_within_the_top_k_keeps_the_nucleus_distribution() {
+        tch::manual_seed(4);
+        // one peaked row of a 1000-token vocabulary, repeated: the nucleus of 0.5 is a few tokens, drawn from the
+        // top k rather than the whole vocabulary
+        let row = Tensor::randn([1, 1000], (Kind::Float, tch::Device::Cpu)) * 3.0;
+        let logits = row.repeat([20000, 1]);
+        let o = SampleOptions { top_p: 0.5, ..opts() };
+        let picks = pick_next(&logits, &Tensor::from_slice::<i64>(&[]), 9999, false, &o);
+        let kept = nucleus(&row, 0.5).isfinite().squeeze(); // (V,) the full-sort nucleus
+        let probs = row.softmax(-1, Kind::Double).squeeze();
+        let mass = probs.masked_select(&kept).sum(Kind::Double).double_value(&[]);
+        let counts = picks.bincount::<Tensor>(None, 1000);
+        for t in 0..1000i64 {
+            let share = counts.int64_value(&[t]) as f64 / 20000.0;
+            let want = if kept.int64_value(&[t]) != 0 {
+                probs.double_value(&[t]) / mass
+            } else {
+                0.0
+            };
+            assert!(
+                (share - want).abs() < 0.02,
+                "token {t}: drawn {share}, nucleus probability {want}"
+            );
         }
     }
 
