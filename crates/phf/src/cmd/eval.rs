@@ -131,17 +131,14 @@ impl EvalArgs {
 
 pub fn run(a: EvalArgs) -> Result<()> {
     let (record, out) = evaluate(&a)?;
-    let run = EvaluatedRun::load(out.parent().unwrap_or(Path::new(".")));
-    let table = match run {
-        Ok(run) if out.ends_with(EVAL_DIR) => task_table(&[&run]),
-        _ => task_table(&[&EvaluatedRun {
-            dir: out.clone(),
-            record: record.clone(),
-            sample_scores: Vec::new(),
-            curve: Vec::new(),
-        }]),
+    // the table reads only the record: no need to read the samples back
+    let run = EvaluatedRun {
+        dir: out.clone(),
+        record,
+        sample_scores: Vec::new(),
+        curve: Vec::new(),
     };
-    println!("{}", table.markdown());
+    println!("{}", task_table(&[&run]).markdown());
     eprintln!("phf eval: wrote {}", out.join(EVAL_FILE).display());
     Ok(())
 }
