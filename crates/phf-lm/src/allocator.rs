@@ -11,12 +11,19 @@
 /// Bytes below which allocations come from the heap rather than fresh mappings.
 const MMAP_THRESHOLD: i32 = 1 << 30;
 
+/// Free bytes at the top of the heap above which glibc gives memory back to the system. Setting the mmap
+/// threshold fixes this one at its 128 KB default, so every step's buffers were returned and faulted in again:
+/// sampling 512 × 128 tokens from `small` on one thread spent 1.56 s in the kernel, 0.76 s with this.
+const TRIM_THRESHOLD: i32 = 1 << 30;
+
 /// Applies the settings (once, at start-up, before large allocations); returns whether glibc accepted them.
-/// A user's own `MALLOC_MMAP_THRESHOLD_` takes precedence.
+/// A user's own `MALLOC_MMAP_THRESHOLD_` or `MALLOC_TRIM_THRESHOLD_` takes precedence.
 pub fn tune_for_training() -> bool {
-    if std::env::var_os("MALLOC_MMAP_THRESHOLD_").is_some() {
-        return false;
-    }
-    // SAFETY: mallopt only changes allocator parameters; it is called before other threads allocate.
-    unsafe { libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1 }
+    let set = |variable: &str, parameter: i32, value: i32| {
+        // SAFETY: mallopt only changes allocator parameters; it is called before other threads allocate.
+        std::env::var_os(variable).is_none() && unsafe { libc::mallopt(parameter, value) == 1 }
+    };
+    let mmap = set("MALLOC_MMAP_THRESHOLD_", libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
+    let trim = set("MALLOC_TRIM_THRESHOLD_", libc::M_TRIM_THRESHOLD, TRIM_THRESHOLD);
+    mmap && trim
 }

@@ -4,6 +4,7 @@
 pub mod allocator;
 pub mod config;
 pub mod device;
+mod draw;
 pub mod kv_cache;
 pub mod model;
 pub mod sample;

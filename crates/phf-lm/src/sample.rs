@@ -1,9 +1,12 @@
 //! Batched sampling with a KV cache: temperature, top-k, nucleus (top-p), a minimum length before which EOS is
 //! banned, banned token ids (control tokens, SPEC §3) and a seed that makes every run reproducible.
 
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-use tch::{Kind, Tensor};
+use tch::{Device, Kind, Tensor};
 
+use crate::draw::{draw_rows, Filter};
 use crate::kv_cache::KvCache;
 use crate::model::Gpt;
 
@@ -81,15 +84,28 @@ pub fn generate(
     );
     tch::manual_seed(opts.seed as i64);
     let mut samples = Vec::with_capacity(opts.num_samples);
-    while samples.len() < opts.num_samples {
+    for batch in 0.. {
+        if samples.len() >= opts.num_samples {
+            break;
+        }
         let b = opts.batch_size.min(opts.num_samples - samples.len());
-        samples.extend(generate_batch(model, prompt, eos, b, opts));
+        // each batch draws from its own stream of the seed
+        let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
+        rng.set_stream(batch);
+        samples.extend(generate_batch(model, prompt, eos, b, opts, &mut rng));
         on_batch(samples.len());
     }
     samples
 }
 
-fn generate_batch(model: &Gpt, prompt: &[i64], eos: i64, b: usize, opts: &SampleOptions) -> Vec<Vec<i64>> {
+fn generate_batch(
+    model: &Gpt,
+    prompt: &[i64],
+    eos: i64,
+    b: usize,
+    opts: &SampleOptions,
+    rng: &mut ChaCha8Rng,
+) -> Vec<Vec<i64>> {
     tch::no_grad(|| {
         let device = model.device();
         let room = model.config.n_ctx.saturating_sub(prompt.len());
@@ -101,7 +117,7 @@ fn generate_batch(model: &Gpt, prompt: &[i64], eos: i64, b: usize, opts: &Sample
         let mut finished = Tensor::zeros([b as i64], (Kind::Bool, device));
         let mut generated: Vec<Tensor> = Vec::with_capacity(max_new);
         for step in 0..max_new {
-            let next = pick_next(&logits, &banned, eos, step < opts.min_new_tokens, opts); // (B,)
+            let next = pick_next(&logits, &banned, eos, step < opts.min_new_tokens, opts, rng); // (B,)
             let next = next.where_self(&finished.logical_not(), &Tensor::from(eos).to(device));
             finished = finished.logical_or(&next.eq(eos));
             generated.push(next.shallow_clone());
@@ -121,8 +137,37 @@ fn generate_batch(model: &Gpt, prompt: &[i64], eos: i64, b: usize, opts: &Sample
     })
 }
 
-/// Applies bans, temperature, top-k and top-p to `(B, V)` logits and draws one token per row.
-fn pick_next(logits: &Tensor, banned: &Tensor, eos: i64, ban_eos: bool, opts: &SampleOptions) -> Tensor {
+/// Applies bans, temperature, top-k and top-p to `(B, V)` logits and draws one token per row: row by row in
+/// [`crate::draw`] on the CPU, with libtorch's operations on an accelerator.
+fn pick_next(
+    logits: &Tensor,
+    banned: &Tensor,
+    eos: i64,
+    ban_eos: bool,
+    opts: &SampleOptions,
+    rng: &mut ChaCha8Rng,
+) -> Tensor {
+    let logits = banned_and_tempered(logits, banned, eos, ban_eos, opts);
+    if opts.temperature == 0.0 {
+        return logits.argmax(-1, false);
+    }
+    if logits.device() != Device::Cpu {
+        return filter_and_race(logits, opts);
+    }
+    let probs = logits.softmax(-1, Kind::Float);
+    let vocab = probs.size()[1] as usize;
+    let probs = Vec::<f32>::try_from(probs.reshape([-1])).expect("float probabilities");
+    let top_k = if opts.top_k < vocab { opts.top_k } else { 0 };
+    let filter = Filter {
+        top_k,
+        top_p: opts.top_p,
+    };
+    Tensor::from_slice(&draw_rows(&probs, vocab, filter, rng))
+}
+
+/// The logits with banned tokens (and EOS before the minimum length) at -inf, divided by the temperature
+/// (unless it is 0, greedy decoding).
+fn banned_and_tempered(logits: &Tensor, banned: &Tensor, eos: i64, ban_eos: bool, opts: &SampleOptions) -> Tensor {
     let mut logits = logits.to_kind(Kind::Float);
     if banned.numel() > 0 {
         logits = logits.index_fill(1, banned, f64::NEG_INFINITY);
@@ -131,9 +176,14 @@ fn pick_next(logits: &Tensor, banned: &Tensor, eos: i64, ban_eos: bool, opts: &S
         logits = logits.index_fill(1, &Tensor::from_slice(&[eos]).to(logits.device()), f64::NEG_INFINITY);
     }
     if opts.temperature == 0.0 {
-        return logits.argmax(-1, false);
+        return logits;
     }
-    logits = logits.divide_scalar(opts.temperature);
+    logits.divide_scalar(opts.temperature)
+}
+
+/// Top-k and top-p with libtorch's operations, then a draw from the global generator: for tensors on an
+/// accelerator, where copying every step's probabilities to the CPU would stall it.
+fn filter_and_race(mut logits: Tensor, opts: &SampleOptions) -> Tensor {
     if opts.top_k > 0 && (opts.top_k as i64) < logits.size()[1] {
         let (top, _) = logits.topk(opts.top_k as i64, -1, true, true);
         let kth = top.select(1, opts.top_k as i64 - 1).unsqueeze(1);
@@ -208,6 +258,16 @@ fn nucleus_cutoff(probs: &Tensor, top_p: f64, k: i64) -> (Tensor, i64) {
 mod tests {
     use super::*;
 
+    /// Draws by both paths: row by row on the CPU, and with libtorch's operations (the accelerator path).
+    fn both_paths(logits: &Tensor, banned: &[i64], eos: i64, ban_eos: bool, o: &SampleOptions) -> [Vec<i64>; 2] {
+        let banned = Tensor::from_slice(banned);
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        let rows = pick_next(logits, &banned, eos, ban_eos, o, &mut rng);
+        let tempered = banned_and_tempered(logits, &banned, eos, ban_eos, o);
+        let torch = filter_and_race(tempered, o);
+        [rows, torch].map(|t| Vec::<i64>::try_from(t).unwrap())
+    }
+
     fn opts() -> SampleOptions {
         SampleOptions {
             temperature: 1.0,
@@ -224,9 +284,10 @@ mod tests {
             .unsqueeze(0)
             .repeat([256, 1]);
         let o = SampleOptions { top_k: 2, ..opts() };
-        let picks = Vec::<i64>::try_from(pick_next(&logits, &Tensor::from_slice::<i64>(&[]), 9, false, &o)).unwrap();
-        assert!(picks.iter().all(|&t| t == 1 || t == 2), "{picks:?}");
-        assert!(picks.contains(&1) && picks.contains(&2));
+        for picks in both_paths(&logits, &[], 9, false, &o) {
+            assert!(picks.iter().all(|&t| t == 1 || t == 2), "{picks:?}");
+            assert!(picks.contains(&1) && picks.contains(&2));
+        }
     }
 
     #[test]
@@ -236,8 +297,9 @@ mod tests {
         let p = [0.5f32, 0.3, 0.15, 0.05].map(f32::ln);
         let logits = Tensor::from_slice(&p).unsqueeze(0).repeat([512, 1]);
         let o = SampleOptions { top_p: 0.7, ..opts() };
-        let picks = Vec::<i64>::try_from(pick_next(&logits, &Tensor::from_slice::<i64>(&[]), 9, false, &o)).unwrap();
-        assert!(picks.iter().all(|&t| t == 0 || t == 1), "{picks:?}");
+        for picks in both_paths(&logits, &[], 9, false, &o) {
+            assert!(picks.iter().all(|&t| t == 0 || t == 1), "{picks:?}");
+        }
     }
 
     #[test]
@@ -253,6 +315,13 @@ mod tests {
                 let drop_sorted = (probs.cumsum(-1, Kind::Float) - &probs).ge(top_p);
                 let slow = drop_sorted.scatter(1, &order, &drop_sorted).logical_not();
                 assert!(fast.equal(&slow), "scale {scale}, top_p {top_p}");
+                // the CPU path's kept set, row by row, is the same
+                let probs = Vec::<f32>::try_from(logits.softmax(-1, Kind::Float).reshape([-1])).unwrap();
+                for (r, row) in probs.chunks_exact(4096).enumerate() {
+                    let rows = crate::draw::kept_tokens(row, Filter { top_k: 0, top_p });
+                    let want: Vec<i64> = Vec::try_from(slow.get(r as i64).nonzero().squeeze_dim(1)).unwrap();
+                    assert_eq!(rows, want, "scale {scale}, top_p {top_p}, row {r}");
+                }
             }
         }
     }
@@ -265,7 +334,7 @@ mod tests {
         let row = Tensor::randn([1, 1000], (Kind::Float, tch::Device::Cpu)) * 3.0;
         let logits = row.repeat([20000, 1]);
         let o = SampleOptions { top_p: 0.5, ..opts() };
-        let picks = pick_next(&logits, &Tensor::from_slice::<i64>(&[]), 9999, false, &o);
+        let picks = filter_and_race(logits, &o);
         let kept = nucleus(&row, 0.5).isfinite().squeeze(); // (V,) the full-sort nucleus
         let probs = row.softmax(-1, Kind::Double).squeeze();
         let mass = probs.masked_select(&kept).sum(Kind::Double).double_value(&[]);
@@ -289,7 +358,7 @@ mod tests {
         tch::manual_seed(2);
         let p = [0.6f32, 0.3, 0.1];
         let logits = Tensor::from_slice(&p.map(f32::ln)).unsqueeze(0).repeat([20000, 1]);
-        let draws = pick_next(&logits, &Tensor::from_slice::<i64>(&[]), 9, false, &opts());
+        let draws = filter_and_race(logits, &opts());
         let counts = Vec::<i64>::try_from(draws.bincount::<Tensor>(None, 3)).unwrap();
         for (c, want) in counts.iter().zip(p) {
             let share = *c as f64 / 20000.0;
@@ -307,8 +376,8 @@ mod tests {
         let logits = Tensor::from_slice(&[3.0f32, 3.0, 3.0, 0.0])
             .unsqueeze(0)
             .repeat([256, 1]);
-        let banned = Tensor::from_slice(&[1i64]);
-        let picks = Vec::<i64>::try_from(pick_next(&logits, &banned, 0, true, &opts())).unwrap();
-        assert!(picks.iter().all(|&t| t == 2 || t == 3), "{picks:?}");
+        for picks in both_paths(&logits, &[1], 0, true, &opts()) {
+            assert!(picks.iter().all(|&t| t == 2 || t == 3), "{picks:?}");
+        }
     }
 }
