@@ -39,6 +39,11 @@ impl ControlTokens {
         ControlTokens { tokens }
     }
 
+    /// The control tokens as written in the vocabulary (`<|aligned|>`, ...), in id order.
+    pub fn tokens(&self) -> Vec<String> {
+        self.tokens.iter().map(|(_, name)| format!("<|{name}|>")).collect()
+    }
+
     /// The ids of `--control` names (`aligned`, `toxicity:aligned`, ...), in order, for the prompt.
     pub fn prompt_ids(&self, names: &[String]) -> Result<Vec<u32>, EvalError> {
         names

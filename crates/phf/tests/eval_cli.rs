@@ -240,6 +240,15 @@ fn grid_runs_both_regimes_reports_and_resumes() {
     for run in ["mle-pretrain", "conditional-pretrain", "conditional-finetune"] {
         assert!(md.contains(&format!("| {run} |")), "{run} missing from\n{md}");
     }
+    // every run's held-out loss is on the same text, the plain validation split (the conditional split holds
+    // control tokens besides)
+    let held_out_tokens = |run: &str| {
+        let record = std::fs::read_to_string(work.join(format!("pii/runs/{run}/eval/eval.json"))).unwrap();
+        let record: serde_json::Value = serde_json::from_str(&record).unwrap();
+        record["held_out"]["tokens"].as_u64().unwrap()
+    };
+    assert_eq!(held_out_tokens("mle-pretrain"), held_out_tokens("conditional-pretrain"));
+    assert_eq!(held_out_tokens("mle-pretrain"), held_out_tokens("conditional-finetune"));
     // the finetuning run starts from the MLE run's half-way checkpoint: half the budget was already seen
     let log = std::fs::read_to_string(work.join("pii/runs/conditional-finetune/log.jsonl")).unwrap();
     let first: serde_json::Value = serde_json::from_str(log.lines().next().unwrap()).unwrap();

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use phf_data::Shard;
+use phf_data::{Shard, Tokenizer};
 use phf_eval::control::{BanControl, ControlTokens};
 use phf_eval::heldout::default_clean_threshold;
 use phf_eval::kl::{draw_reference_samples, reference_sample_options, KlMode, ReferenceSamples, Scored};
@@ -62,6 +62,10 @@ pub struct EvalArgs {
     /// Validation shard for held-out loss (default: the run's data.valid); `none` skips it.
     #[arg(long)]
     pub valid: Option<PathBuf>,
+    /// The tokenizer the validation shard was made with, when it is not the model's: the model's must be it plus
+    /// the model's control tokens (a conditional model's loss on plain text).
+    #[arg(long)]
+    pub valid_tokenizer: Option<PathBuf>,
     /// Tokens scoring at most this are clean (default: the task's SPEC §3 threshold).
     #[arg(long)]
     pub clean_threshold: Option<f64>,
@@ -141,6 +145,24 @@ pub fn run(a: EvalArgs) -> Result<()> {
     println!("{}", task_table(&[&run]).markdown());
     eprintln!("phf eval: wrote {}", out.join(EVAL_FILE).display());
     Ok(())
+}
+
+/// The tokenizer at `path`, after checking that `model`'s is it plus the model's control tokens, so that the ids
+/// of text it tokenized mean the same to the model.
+fn base_of(model: &Tokenizer, path: &Path, control: &ControlTokens) -> Result<Tokenizer> {
+    let base = Tokenizer::load(path)?;
+    let mut extended = base.clone();
+    let tokens = control.tokens();
+    extended.add_special_tokens(&tokens.iter().map(String::as_str).collect::<Vec<_>>());
+    if extended.hash() != model.hash() {
+        bail!(
+            "--valid-tokenizer {}: the model's tokenizer is not this one plus its control tokens ({}); give the \
+             tokenizer the validation shard was prepared with",
+            path.display(),
+            tokens.join(", ")
+        );
+    }
+    Ok(base)
 }
 
 /// Runs every evaluation the arguments ask for and writes the results; returns the record and its directory.
@@ -233,7 +255,10 @@ pub fn evaluate(a: &EvalArgs) -> Result<(EvalRecord, PathBuf)> {
     };
     if let Some(valid) = valid {
         let shard = Shard::open(&valid)?;
-        shard.check_tokenizer(&target.tokenizer)?;
+        match &a.valid_tokenizer {
+            Some(path) => shard.check_tokenizer(&base_of(&target.tokenizer, path, &control)?)?,
+            None => shard.check_tokenizer(&target.tokenizer)?,
+        }
         let threshold = a.clean_threshold.unwrap_or_else(|| default_clean_threshold(&task));
         eprintln!("phf eval: held-out loss on {}", valid.display());
         record.held_out = Some(held_out_loss(&target.model, &shard, threshold, 16, a.valid_blocks));

@@ -260,7 +260,8 @@ pub fn run_task(a: &GridArgs, task: &str, dir: &Path) -> Result<Vec<EvaluatedRun
         let run_dir = runs_dir.join(format!("{objective}-{regime}"));
         train_run(a, task, objective, &run_dir, overrides)?;
         if objective != "mle" || needs("mle") {
-            runs.push(evaluate_run(a, task, &run_dir, &mle, &scored)?);
+            let valid = (plain.join("valid"), tokenizer.clone());
+            runs.push(evaluate_run(a, task, &run_dir, &mle, &scored, &valid)?);
         }
     }
     Ok(runs)
@@ -370,8 +371,17 @@ fn half_checkpoint(mle: &Path) -> Result<PathBuf> {
         .context("the MLE run kept no checkpoint at half its updates: retrain it with phf grid")
 }
 
-/// Evaluates a run unless its evaluation is already there.
-fn evaluate_run(a: &GridArgs, task: &str, run_dir: &Path, mle: &Path, scored: &Path) -> Result<EvaluatedRun> {
+/// Evaluates a run unless its evaluation is already there. Held-out loss is on the plain validation split for
+/// every run, so capability is compared on the same text: a run's own split would be filtered (filtering) or hold
+/// control tokens (conditional).
+fn evaluate_run(
+    a: &GridArgs,
+    task: &str,
+    run_dir: &Path,
+    mle: &Path,
+    scored: &Path,
+    (valid, valid_tokenizer): &(PathBuf, PathBuf),
+) -> Result<EvaluatedRun> {
     let record = run_dir
         .join(phf_eval::report::record::EVAL_DIR)
         .join(phf_eval::report::record::EVAL_FILE);
@@ -383,6 +393,8 @@ fn evaluate_run(a: &GridArgs, task: &str, run_dir: &Path, mle: &Path, scored: &P
         let args = EvalArgs {
             scorer: task.to_string(),
             num_samples: a.eval_samples,
+            valid: Some(valid.clone()),
+            valid_tokenizer: Some(valid_tokenizer.clone()),
             reference: Some(mle.to_path_buf()),
             kl_samples: a.kl_samples,
             mine_prompts: (a.prompts > 0).then(|| scored.to_path_buf()),
