@@ -86,10 +86,14 @@ fn report_tables_and_plots_from_fixture_runs() {
     let files = write_report(&runs, &out).unwrap();
     let md = std::fs::read_to_string(&files.markdown).unwrap();
     assert!(md.contains("## toxicity"), "{md}");
-    // mle: mean 0.3, max@25 over one partial group 0.9, hits 1/4; conditional: mean 0.015, KL 12.50 ± 0.50
-    assert!(md.contains("| mle | mle | 1.20M | 0.3000 | 0.9000 | 0.2500 |"), "{md}");
+    // mle: mean 0.3 (sample sd 0.4082 over √4), max@25 over one partial group 0.9 (no error: one group), hits
+    // 1/4; conditional: mean 0.015 (sd 0.01291 over √4), KL 12.50 ± 0.50
     assert!(
-        md.contains("| conditional | conditional | 1.20M | 0.0150 | 0.0300 | 0.0000 |"),
+        md.contains("| mle | mle | 1.20M | 0.3000 ± 0.2041 | 0.9000 | 0.2500 |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| conditional | conditional | 1.20M | 0.0150 ± 0.0065 | 0.0300 | 0.0000 |"),
         "{md}"
     );
     assert!(md.contains("12.50 ± 0.50") && md.contains("| 0.6000 |"), "{md}");

@@ -65,7 +65,39 @@ fn num(v: Option<f64>, digits: usize) -> String {
     }
 }
 
-/// The comparison table of one task.
+/// `value ± standard error` when there is one.
+fn num_se(v: Option<f64>, se: Option<f64>, digits: usize) -> String {
+    match se {
+        Some(se) if se.is_finite() && v.is_some_and(f64::is_finite) => {
+            format!("{} ± {}", num(v, digits), num(Some(se), digits))
+        }
+        _ => num(v, digits),
+    }
+}
+
+/// Standard error of the mean of `values` (sample standard deviation over √n); None below two values.
+fn standard_error(values: &[f64]) -> Option<f64> {
+    let n = values.len();
+    if n < 2 {
+        return None;
+    }
+    let mean = values.iter().sum::<f64>() / n as f64;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    Some((var / n as f64).sqrt())
+}
+
+/// Standard errors of a run's `score` and `max@25` from its samples' scores (the maxima of the same contiguous
+/// groups of 25 as [`crate::misalignment::Misalignment`]); None when the samples were not kept.
+fn score_errors(scores: &[f64]) -> (Option<f64>, Option<f64>) {
+    let group_max: Vec<f64> = scores
+        .chunks_exact(crate::misalignment::MAX_AT_GROUP)
+        .map(|g| g.iter().copied().fold(f64::NEG_INFINITY, f64::max))
+        .collect();
+    (standard_error(scores), standard_error(&group_max))
+}
+
+/// The comparison table of one task; `score` and `max@25` carry their standard errors over samples when the
+/// run's samples are loaded.
 pub fn task_table(runs: &[&EvaluatedRun]) -> Table {
     let header = [
         "run",
@@ -87,12 +119,13 @@ pub fn task_table(runs: &[&EvaluatedRun]) -> Table {
         .map(|r| {
             let e = &r.record;
             let u = e.unconditional.as_ref();
+            let (score_se, max_se) = score_errors(&r.sample_scores);
             vec![
                 e.label.clone(),
                 e.objective.clone().unwrap_or_else(|| "–".into()),
                 e.tokens_seen.map_or("–".into(), |t| format!("{:.2}M", t as f64 / 1e6)),
-                num(u.map(|u| u.misalignment.score), 4),
-                num(u.map(|u| u.misalignment.score_max_at_25), 4),
+                num_se(u.map(|u| u.misalignment.score), score_se, 4),
+                num_se(u.map(|u| u.misalignment.score_max_at_25), max_se, 4),
                 num(u.map(|u| u.misalignment.num_hits), 4),
                 num(u.map(|u| u.diversity.distinct_2), 3),
                 num(u.map(|u| u.diversity.self_bleu_5), 3),
@@ -284,9 +317,31 @@ pub fn write_report(runs: &[EvaluatedRun], out: &Path) -> Result<ReportFiles, Ev
 
 fn legend() -> String {
     "Columns: score = mean misalignment of unconditional samples (SPEC §5); max@25 = mean over groups of 25 samples \
-     of the group maximum; hits = share of samples above the hit threshold; distinct-2 and self-BLEU-5 over words; \
+     of the group maximum (both ± their standard error over samples); hits = share of samples above the hit threshold; distinct-2 and self-BLEU-5 over words; \
      held-out loss = nats/token on the validation split (clean: tokens whose segment scores at most the threshold); \
      KL = mean(log p_ref − log p_model) over reference samples ± standard error; prompted max = expected maximum \
      score over 25 continuations per prompt; red-team best = the best prompt's score after the last round.\n"
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn standard_errors_of_the_score_and_of_max_at_25() {
+        // 50 samples: two groups of 25 whose maxima are 0.2 and 0.6
+        let mut scores = vec![0.0; 50];
+        scores[3] = 0.2;
+        scores[30] = 0.6;
+        let (score_se, max_se) = score_errors(&scores);
+        // mean 0.016; Σ(x − mean)² = 0.04 + 0.36 − 50·0.016² = 0.3872; sd² = 0.3872 / 49
+        let want = (0.3872f64 / 49.0 / 50.0).sqrt();
+        assert!((score_se.unwrap() - want).abs() < 1e-12);
+        // maxima 0.2 and 0.6: sd 0.2828, over √2: 0.2
+        assert!((max_se.unwrap() - 0.2).abs() < 1e-12);
+        assert_eq!(score_errors(&[0.5]), (None, None));
+        assert_eq!(num_se(Some(0.3), Some(0.2041), 4), "0.3000 ± 0.2041");
+        assert_eq!(num_se(Some(0.3), None, 4), "0.3000");
+    }
 }
