@@ -249,6 +249,42 @@ fn grid_runs_both_regimes_reports_and_resumes() {
     };
     assert_eq!(held_out_tokens("mle-pretrain"), held_out_tokens("conditional-pretrain"));
     assert_eq!(held_out_tokens("mle-pretrain"), held_out_tokens("conditional-finetune"));
+    // a --valid-tokenizer the model's does not extend is refused, by name
+    let other = tmp.path().join("other-tokenizer.json");
+    ok(&phf(&[
+        "tokenizer",
+        "train",
+        "-i",
+        s(&corpus),
+        "--vocab-size",
+        "270",
+        "-o",
+        s(&other),
+    ]));
+    let conditional = work.join("pii/runs/conditional-pretrain");
+    let valid = work.join("pii/data/plain/valid");
+    let out = phf(&[
+        "eval",
+        "--model",
+        s(&conditional),
+        "--scorer",
+        "pii",
+        "-n",
+        "2",
+        "--max-new-tokens",
+        "4",
+        "--valid",
+        s(&valid),
+        "--valid-tokenizer",
+        s(&other),
+        "--out",
+        s(&tmp.path().join("refused")),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("other-tokenizer.json: the model's tokenizer is not"),
+        "{stderr}"
+    );
     // the finetuning run starts from the MLE run's half-way checkpoint: half the budget was already seen
     let log = std::fs::read_to_string(work.join("pii/runs/conditional-finetune/log.jsonl")).unwrap();
     let first: serde_json::Value = serde_json::from_str(log.lines().next().unwrap()).unwrap();
