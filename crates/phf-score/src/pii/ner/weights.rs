@@ -1,0 +1,90 @@
+//! Reading the exported `ner.safetensors` (written by `scripts/score/export_spacy_ner.py`) and the dense layers
+//! built from it.
+
+use std::path::Path;
+
+use safetensors::{Dtype, SafeTensors};
+
+use crate::error::{Result, ScoreError};
+
+/// The exported tensors, checked by name and shape as they are taken.
+pub struct Weights<'a> {
+    st: SafeTensors<'a>,
+    path: &'a Path,
+}
+
+impl<'a> Weights<'a> {
+    pub fn parse(bytes: &'a [u8], path: &'a Path) -> Result<Self> {
+        let st = SafeTensors::deserialize(bytes).map_err(|e| ScoreError::NerFormat {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        Ok(Self { st, path })
+    }
+
+    /// Tensor `name`, which must be float32 with shape `shape`.
+    pub fn tensor(&self, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
+        let err = |reason: String| ScoreError::NerFormat {
+            path: self.path.to_path_buf(),
+            reason,
+        };
+        let view = self
+            .st
+            .tensor(name)
+            .map_err(|e| err(format!("tensor `{name}`: {e}")))?;
+        if view.dtype() != Dtype::F32 || view.shape() != shape {
+            return Err(err(format!(
+                "tensor `{name}` is {:?} {:?}, expected F32 {shape:?}",
+                view.dtype(),
+                view.shape()
+            )));
+        }
+        Ok(view
+            .data()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect())
+    }
+}
+
+/// A dense layer `y = W x + b`, stored input-major (`wt[i * n_out + o]`) so that the inner loop runs over
+/// contiguous outputs and vectorises.
+#[derive(Debug, Clone)]
+pub struct Dense {
+    pub n_in: usize,
+    pub n_out: usize,
+    wt: Vec<f32>,
+    b: Vec<f32>,
+}
+
+impl Dense {
+    /// From a thinc weight stored output-major (`w[o * n_in + i]`, i.e. shape `(n_out…, n_in)`) and its bias.
+    pub fn from_output_major(w: &[f32], b: Vec<f32>, n_out: usize, n_in: usize) -> Self {
+        debug_assert_eq!(w.len(), n_out * n_in);
+        let mut wt = vec![0.0; n_in * n_out];
+        for o in 0..n_out {
+            for i in 0..n_in {
+                wt[i * n_out + o] = w[o * n_in + i];
+            }
+        }
+        Self { n_in, n_out, wt, b }
+    }
+
+    /// `out[r] = W x[r] + b` for every row `r` of `x` (`rows × n_in`); `out` is `rows × n_out`.
+    pub fn forward(&self, x: &[f32], out: &mut [f32]) {
+        let rows = x.len() / self.n_in;
+        debug_assert_eq!(out.len(), rows * self.n_out);
+        for (xr, yr) in x.chunks_exact(self.n_in).zip(out.chunks_exact_mut(self.n_out)) {
+            yr.copy_from_slice(&self.b);
+            for (i, &xi) in xr.iter().enumerate() {
+                if xi == 0.0 {
+                    continue;
+                }
+                let w = &self.wt[i * self.n_out..(i + 1) * self.n_out];
+                for (y, &w) in yr.iter_mut().zip(w) {
+                    *y += xi * w;
+                }
+            }
+        }
+    }
+}
