@@ -55,7 +55,12 @@ fn fixture_has_names_and_organisations() {
     let f = fixture();
     assert!(f.sentences.len() >= 40);
     for label in ["PERSON", "ORG"] {
-        let n = f.sentences.iter().flat_map(|s| &s.ents).filter(|e| e.2 == label).count();
+        let n = f
+            .sentences
+            .iter()
+            .flat_map(|s| &s.ents)
+            .filter(|e| e.2 == label)
+            .count();
         assert!(n >= 20, "{n} {label} entities");
     }
 }
@@ -103,7 +108,12 @@ fn token_vectors_match_spacy() {
         for (i, v) in vectors.chunks_exact(width).enumerate() {
             let sum_diff = (v.iter().sum::<f32>() - s.tok2vec_sum[i]).abs() / width as f32;
             worst = worst.max(sum_diff);
-            assert!(sum_diff < TOLERANCE, "token {i} of {:?}: sum {}", s.text, s.tok2vec_sum[i]);
+            assert!(
+                sum_diff < TOLERANCE,
+                "token {i} of {:?}: sum {}",
+                s.text,
+                s.tok2vec_sum[i]
+            );
             for (a, b) in v.iter().zip(&s.tok2vec_head[i]) {
                 worst = worst.max((a - b).abs());
                 assert!((a - b).abs() < TOLERANCE, "token {i} of {:?}: {a} vs {b}", s.text);
@@ -121,7 +131,13 @@ fn entities_match_spacy() {
         let ours: Vec<(usize, usize, String)> = ner
             .entities(&s.text)
             .into_iter()
-            .map(|e| (chars(&s.text, e.range.start), chars(&s.text, e.range.end), e.label.to_string()))
+            .map(|e| {
+                (
+                    chars(&s.text, e.range.start),
+                    chars(&s.text, e.range.end),
+                    e.label.to_string(),
+                )
+            })
             .collect();
         assert_eq!(ours, s.ents, "{:?}", s.text);
         across_sentences += usize::from(ours != s.ents_full);

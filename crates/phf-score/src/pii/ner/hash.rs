@@ -81,7 +81,10 @@ mod tests {
     #[test]
     fn embed_rows_match_thinc() {
         // NumpyOps().hash(numpy.array([key], dtype="uint64"), seed) (thinc 8.3.14).
-        assert_eq!(embed_rows(8566208034543834098, 8), [2653853934, 3922826080, 3980780901, 3736755472]);
+        assert_eq!(
+            embed_rows(8566208034543834098, 8),
+            [2653853934, 3922826080, 3980780901, 3736755472]
+        );
         assert_eq!(embed_rows(0, 11), [3211867976, 2044022225, 3076925725, 183887857]);
     }
 }

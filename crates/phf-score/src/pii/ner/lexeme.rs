@@ -43,11 +43,10 @@ impl LexemeNorms {
             path: path.to_path_buf(),
             source,
         })?;
-        let table: HashMap<String, String> =
-            serde_json::from_slice(&bytes).map_err(|e| ScoreError::NerFormat {
-                path: path.to_path_buf(),
-                reason: e.to_string(),
-            })?;
+        let table: HashMap<String, String> = serde_json::from_slice(&bytes).map_err(|e| ScoreError::NerFormat {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
         let mut norms = HashMap::with_capacity(table.len());
         for (key, norm) in table {
             let key: u64 = key.parse().map_err(|_| ScoreError::NerFormat {

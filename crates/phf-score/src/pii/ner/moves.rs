@@ -120,7 +120,11 @@ mod tests {
         assert!(!mv(Action::In, 1).is_valid(&state, false));
         assert!(mv(Action::Last, 0).is_valid(&state, false));
         assert!(!mv(Action::Last, 1).is_valid(&state, false));
-        assert!(!Move { action: Action::Out, label: None }.is_valid(&state, false));
+        assert!(!Move {
+            action: Action::Out,
+            label: None
+        }
+        .is_valid(&state, false));
     }
 
     #[test]
@@ -136,7 +140,11 @@ mod tests {
         let last = State { next: 1, ..state };
         assert!(!mv(Action::Begin, 0).is_valid(&last, false));
         assert!(mv(Action::Unit, 0).is_valid(&last, false));
-        assert!(!Move { action: Action::Unit, label: None }.is_valid(&last, false));
+        assert!(!Move {
+            action: Action::Unit,
+            label: None
+        }
+        .is_valid(&last, false));
     }
 
     #[test]

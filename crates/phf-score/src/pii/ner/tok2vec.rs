@@ -134,21 +134,18 @@ impl Tok2Vec {
         let mut scratch = Vec::new();
         self.reduce
             .forward(&embedded, &mut x[DEPTH * WIDTH..(DEPTH + n) * WIDTH], &mut scratch);
+        // Layer k only needs the rows within DEPTH - 1 - k of the document: the others cannot reach it any more.
         let mut window = vec![0.0; padded * 3 * WIDTH];
         let mut y = vec![0.0; padded * WIDTH];
-        for layer in &self.encode {
-            for (t, cols) in window.chunks_exact_mut(3 * WIDTH).enumerate() {
-                cols.fill(0.0);
-                if t > 0 {
-                    cols[..WIDTH].copy_from_slice(&x[(t - 1) * WIDTH..t * WIDTH]);
-                }
-                cols[WIDTH..2 * WIDTH].copy_from_slice(&x[t * WIDTH..(t + 1) * WIDTH]);
-                if t + 1 < padded {
-                    cols[2 * WIDTH..].copy_from_slice(&x[(t + 1) * WIDTH..(t + 2) * WIDTH]);
-                }
+        for (k, layer) in self.encode.iter().enumerate() {
+            let rows = k + 1..padded - k - 1;
+            let window = &mut window[..rows.len() * 3 * WIDTH];
+            for (t, cols) in rows.clone().zip(window.chunks_exact_mut(3 * WIDTH)) {
+                cols.copy_from_slice(&x[(t - 1) * WIDTH..(t + 2) * WIDTH]);
             }
-            layer.forward(&window, &mut y, &mut scratch);
-            for (a, b) in x.iter_mut().zip(&y) {
+            let y = &mut y[..rows.len() * WIDTH];
+            layer.forward(window, y, &mut scratch);
+            for (a, b) in x[rows.start * WIDTH..rows.end * WIDTH].iter_mut().zip(y.iter()) {
                 *a += b;
             }
         }

@@ -9,10 +9,16 @@
 //!
 //! Special cases spanning several whitespace-separated chunks, which spaCy re-applies with a phrase matcher after
 //! this pass, are not re-applied here; only whitespace ones exist in the English rules and they are single chunks.
+//!
+//! Two departures, for speed and bounded time: chunks longer than [`MAX_CHUNK_BYTES`] (base64 runs, not words) stay
+//! one token instead of going through the backtracking patterns, and each thread caches the tokens of the chunks
+//! it has seen, as spaCy's tokenizer does.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ops::Range;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use fancy_regex::Regex;
 use serde::Deserialize;
@@ -43,6 +49,20 @@ struct Rules {
     symbols: HashMap<String, u64>,
 }
 
+/// Longest whitespace-delimited chunk split by the affix and infix patterns; longer ones are one token.
+pub const MAX_CHUNK_BYTES: usize = 2000;
+
+/// Chunks a thread's cache holds before it starts afresh.
+const CACHE_CHUNKS: usize = 50_000;
+
+/// Tells tokenizers apart in the per-thread caches.
+static NEXT_TOKENIZER: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// This thread's cache: the tokenizer it belongs to and each chunk's tokens (ranges relative to the chunk).
+    static CACHE: RefCell<(u64, HashMap<String, Vec<Token>>)> = RefCell::new((u64::MAX, HashMap::new()));
+}
+
 /// A special case's pieces: byte length and norm id of each.
 type Special = Vec<(usize, Option<u64>)>;
 
@@ -54,7 +74,12 @@ pub struct Tokenizer {
     infix: Regex,
     url: Regex,
     specials: HashMap<String, Special>,
+    /// Special cases the affix rules split, as spaCy's tokenizer matches them afterwards: the first token of each
+    /// one's affix tokenization → the whole token sequences starting with it.
+    matcher: HashMap<String, Vec<Vec<String>>>,
     ids: StringIds,
+    /// This tokenizer's key in the per-thread caches.
+    cache_id: u64,
 }
 
 /// Python's `str.isspace`: Unicode whitespace plus the information separators U+001C..U+001F.
@@ -93,14 +118,44 @@ impl Tokenizer {
                 .collect();
             specials.insert(chunk, pieces);
         }
-        Ok(Self {
+        let mut tokenizer = Self {
             prefix: compile("prefix", &rules.prefix)?,
             suffix: compile("suffix", &rules.suffix)?,
             infix: compile("infix", &rules.infix)?,
             url: compile("url_match", &rules.url_match)?,
             specials,
+            matcher: HashMap::new(),
             ids,
-        })
+            cache_id: NEXT_TOKENIZER.fetch_add(1, Ordering::Relaxed),
+        };
+        tokenizer.matcher = tokenizer.special_matcher();
+        Ok(tokenizer)
+    }
+
+    /// The special cases spaCy adds to its matcher (`add_special_case`: those with a prefix, suffix or infix, or
+    /// a space), each as its tokenization without special cases.
+    fn special_matcher(&self) -> HashMap<String, Vec<Vec<String>>> {
+        let mut matcher: HashMap<String, Vec<Vec<String>>> = HashMap::new();
+        for special in self.specials.keys() {
+            let affixed = Self::affix_len(&self.prefix, special) != 0
+                || Self::affix_len(&self.suffix, special) != 0
+                || matches!(self.infix.find(special), Ok(Some(_)))
+                || special.contains(' ');
+            if !affixed {
+                continue;
+            }
+            let mut pieces = Vec::new();
+            self.split_on_space(
+                special,
+                |range, tokens| self.split_chunk(special, range, tokens, false),
+                &mut pieces,
+            );
+            let pattern: Vec<String> = pieces.iter().map(|t| special[t.range.clone()].to_string()).collect();
+            if let Some(first) = pattern.first() {
+                matcher.entry(first.clone()).or_default().push(pattern);
+            }
+        }
+        matcher
     }
 
     /// The string ids (spaCy symbols and hashes) the exported rules came with.
@@ -111,24 +166,70 @@ impl Tokenizer {
     /// The tokens of `text`, in order.
     pub fn tokenize(&self, text: &str) -> Vec<Token> {
         let mut tokens = Vec::new();
+        self.split_on_space(
+            text,
+            |range, tokens| self.cached_chunk(text, range, tokens),
+            &mut tokens,
+        );
+        tokens
+    }
+
+    /// Step 1: hands each whitespace-delimited chunk (and each whitespace run but a single space after a word) to
+    /// `chunk`.
+    fn split_on_space(
+        &self,
+        text: &str,
+        mut chunk: impl FnMut(Range<usize>, &mut Vec<Token>),
+        tokens: &mut Vec<Token>,
+    ) {
         let Some(first) = text.chars().next() else {
-            return tokens;
+            return;
         };
         let mut in_space = is_space(first);
         let mut start = 0;
         for (i, c) in text.char_indices() {
             if is_space(c) != in_space {
                 if start < i {
-                    self.chunk(text, start..i, &mut tokens);
+                    chunk(start..i, tokens);
                 }
                 start = if c == ' ' { i + 1 } else { i };
                 in_space = !in_space;
             }
         }
         if start < text.len() {
-            self.chunk(text, start..text.len(), &mut tokens);
+            chunk(start..text.len(), tokens);
         }
-        tokens
+    }
+
+    /// [`Self::chunk`] through this thread's cache.
+    fn cached_chunk(&self, text: &str, range: Range<usize>, tokens: &mut Vec<Token>) {
+        let word = &text[range.clone()];
+        if word.len() > MAX_CHUNK_BYTES {
+            tokens.push(Token { range, norm: None });
+            return;
+        }
+        let shift = |t: &Token, by: isize| Token {
+            range: t.range.start.wrapping_add_signed(by)..t.range.end.wrapping_add_signed(by),
+            norm: t.norm,
+        };
+        CACHE.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            if cache.0 != self.cache_id || cache.1.len() >= CACHE_CHUNKS {
+                cache.0 = self.cache_id;
+                cache.1.clear();
+            }
+            if let Some(cached) = cache.1.get(word) {
+                tokens.extend(cached.iter().map(|t| shift(t, range.start as isize)));
+                return;
+            }
+            let first = tokens.len();
+            self.chunk(text, range.clone(), tokens);
+            let relative = tokens[first..]
+                .iter()
+                .map(|t| shift(t, -(range.start as isize)))
+                .collect();
+            cache.1.insert(word.to_string(), relative);
+        });
     }
 
     /// Pushes the pieces of special case `range` if it is one.
@@ -161,7 +262,16 @@ impl Tokenizer {
 
     /// One whitespace-delimited chunk: spaCy's `_tokenize` (`_split_affixes` then `_attach_tokens`).
     fn chunk(&self, text: &str, range: Range<usize>, tokens: &mut Vec<Token>) {
-        if self.special(text, &range, tokens) {
+        let first = tokens.len();
+        self.split_chunk(text, range, tokens, true);
+        self.apply_special_matches(text, tokens, first);
+    }
+
+    /// spaCy's `_split_affixes` and `_attach_tokens` on one chunk; `with_specials: false` ignores special cases
+    /// (how spaCy tokenizes a special case's own text for its matcher).
+    fn split_chunk(&self, text: &str, range: Range<usize>, tokens: &mut Vec<Token>, with_specials: bool) {
+        let is_special = |s: &str| with_specials && self.is_special(s);
+        if with_specials && self.special(text, &range, tokens) {
             return;
         }
         let (mut lo, mut hi) = (range.start, range.end);
@@ -169,18 +279,18 @@ impl Tokenizer {
         let mut suffixes: Vec<Range<usize>> = Vec::new();
         let mut last_len = 0;
         while lo < hi && hi - lo != last_len {
-            if self.is_special(&text[lo..hi]) {
+            if is_special(&text[lo..hi]) {
                 break;
             }
             last_len = hi - lo;
             let pre = Self::affix_len(&self.prefix, &text[lo..hi]);
-            if pre != 0 && lo + pre < hi && self.is_special(&text[lo + pre..hi]) {
+            if pre != 0 && lo + pre < hi && is_special(&text[lo + pre..hi]) {
                 prefixes.push(lo..lo + pre);
                 lo += pre;
                 break;
             }
             let suf = Self::affix_len(&self.suffix, &text[lo + pre..hi]);
-            if suf != 0 && lo < hi - suf && self.is_special(&text[lo..hi - suf]) {
+            if suf != 0 && lo < hi - suf && is_special(&text[lo..hi - suf]) {
                 suffixes.push(hi - suf..hi);
                 hi -= suf;
                 break;
@@ -202,7 +312,7 @@ impl Tokenizer {
         tokens.extend(prefixes.into_iter().map(plain));
         if lo < hi {
             let rest = lo..hi;
-            if self.special(text, &rest, tokens) {
+            if with_specials && self.special(text, &rest, tokens) {
             } else if matches!(self.url.find(&text[rest.clone()]), Ok(Some(m)) if m.start() == 0) {
                 tokens.push(plain(rest));
             } else {
@@ -225,5 +335,54 @@ impl Tokenizer {
             }
         }
         tokens.extend(suffixes.into_iter().rev().map(plain));
+    }
+
+    /// spaCy's `_apply_special_cases` within one chunk (from token `first` on): token sequences spelling a special
+    /// case that the affix rules split (`''` → `'` `'`, `:*` → `:` `*`) become its pieces again. Matches are taken
+    /// longest first, then leftmost, skipping any whose first or last token an earlier one covered, as spaCy's
+    /// `_filter_special_spans` does.
+    fn apply_special_matches(&self, text: &str, tokens: &mut Vec<Token>, first: usize) {
+        let chunk = &tokens[first..];
+        let mut matches: Vec<Range<usize>> = Vec::new();
+        for (i, t) in chunk.iter().enumerate() {
+            let Some(candidates) = self.matcher.get(&text[t.range.clone()]) else {
+                continue;
+            };
+            for pattern in candidates {
+                let end = i + pattern.len();
+                if end <= chunk.len()
+                    && chunk[i..end]
+                        .iter()
+                        .zip(pattern)
+                        .all(|(t, orth)| &text[t.range.clone()] == orth)
+                {
+                    matches.push(i..end);
+                }
+            }
+        }
+        if matches.is_empty() {
+            return;
+        }
+        matches.sort_by_key(|m| (std::cmp::Reverse(m.len()), m.start));
+        let mut seen = vec![false; chunk.len()];
+        let mut taken = Vec::new();
+        for m in matches {
+            if !seen[m.start] && !seen[m.end - 1] {
+                taken.push(m.clone());
+            }
+            seen[m].fill(true);
+        }
+        taken.sort_by_key(|m| m.start);
+        let old: Vec<Token> = tokens.drain(first..).collect();
+        let mut next = 0;
+        for m in taken {
+            tokens.extend_from_slice(&old[next..m.start]);
+            let span = old[m.start].range.start..old[m.end - 1].range.end;
+            if !self.special(text, &span, tokens) {
+                tokens.extend_from_slice(&old[m.clone()]);
+            }
+            next = m.end;
+        }
+        tokens.extend_from_slice(&old[next..]);
     }
 }

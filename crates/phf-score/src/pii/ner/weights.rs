@@ -28,10 +28,7 @@ impl<'a> Weights<'a> {
             path: self.path.to_path_buf(),
             reason,
         };
-        let view = self
-            .st
-            .tensor(name)
-            .map_err(|e| err(format!("tensor `{name}`: {e}")))?;
+        let view = self.st.tensor(name).map_err(|e| err(format!("tensor `{name}`: {e}")))?;
         if view.dtype() != Dtype::F32 || view.shape() != shape {
             return Err(err(format!(
                 "tensor `{name}` is {:?} {:?}, expected F32 {shape:?}",
@@ -46,6 +43,9 @@ impl<'a> Weights<'a> {
             .collect())
     }
 }
+
+/// Rows computed together by [`Dense::forward`].
+const ROW_BLOCK: usize = 8;
 
 /// A dense layer `y = W x + b`, stored input-major (`wt[i * n_out + o]`) so that the inner loop runs over
 /// contiguous outputs and vectorises.
@@ -72,17 +72,41 @@ impl Dense {
 
     /// `out[r] = W x[r] + b` for every row `r` of `x` (`rows × n_in`); `out` is `rows × n_out`.
     pub fn forward(&self, x: &[f32], out: &mut [f32]) {
-        let rows = x.len() / self.n_in;
-        debug_assert_eq!(out.len(), rows * self.n_out);
-        for (xr, yr) in x.chunks_exact(self.n_in).zip(out.chunks_exact_mut(self.n_out)) {
-            yr.copy_from_slice(&self.b);
-            for (i, &xi) in xr.iter().enumerate() {
-                if xi == 0.0 {
-                    continue;
-                }
-                let w = &self.wt[i * self.n_out..(i + 1) * self.n_out];
-                for (y, &w) in yr.iter_mut().zip(w) {
-                    *y += xi * w;
+        debug_assert_eq!(out.len(), x.len() / self.n_in * self.n_out);
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            unsafe { self.forward_avx2(x, out) };
+            return;
+        }
+        self.forward_rows(x, out);
+    }
+
+    /// [`Self::forward_rows`] compiled for AVX2 (eight lanes instead of SSE2's four).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn forward_avx2(&self, x: &[f32], out: &mut [f32]) {
+        self.forward_rows(x, out);
+    }
+
+    /// Rows in blocks of [`ROW_BLOCK`], so that each weight row is read once per block: the inner loop, over
+    /// contiguous outputs, vectorises.
+    #[inline(always)]
+    fn forward_rows(&self, x: &[f32], out: &mut [f32]) {
+        let (n_in, n_out) = (self.n_in, self.n_out);
+        for (xb, yb) in x.chunks(ROW_BLOCK * n_in).zip(out.chunks_mut(ROW_BLOCK * n_out)) {
+            for y in yb.chunks_exact_mut(n_out) {
+                y.copy_from_slice(&self.b);
+            }
+            for (i, w) in self.wt.chunks_exact(n_out).enumerate() {
+                for (xr, y) in xb.chunks_exact(n_in).zip(yb.chunks_exact_mut(n_out)) {
+                    let xi = xr[i];
+                    if xi == 0.0 {
+                        continue;
+                    }
+                    for (y, &w) in y.iter_mut().zip(w) {
+                        *y += xi * w;
+                    }
                 }
             }
         }
