@@ -75,7 +75,7 @@ pub fn detect_all(text: &str) -> Vec<Detection> {
     skype::detect(text, &mut found);
     address::detect(text, &mut found);
     match &*RECOGNIZER {
-        Ok(Some(ner)) => detect_entities(ner, text, &mut found),
+        Ok(Some(ner)) if within_ner_length(text) => detect_entities(ner, text, &mut found),
         _ => names::detect(text, &mut found),
     }
     found.sort_by_key(|d| (d.range.start, d.range.end, d.kind));
@@ -136,6 +136,15 @@ pub fn rules_version() -> String {
         Ok(Some(_)) => format!("{RULES_VERSION}+{}", ner::MODEL_DIR_NAME),
         _ => format!("{RULES_VERSION}+name-lists"),
     }
+}
+
+/// spaCy's `nlp.max_length`: it refuses longer texts (error E088), so the reference never scored one. Longer
+/// texts here (a 10 MB line of base64 is one sentence to the segmenter) get the list-based name detector, whose
+/// time is linear, instead of minutes of NER.
+pub const NER_MAX_CHARS: usize = 1_000_000;
+
+fn within_ner_length(text: &str) -> bool {
+    text.len() <= NER_MAX_CHARS || text.chars().count() <= NER_MAX_CHARS
 }
 
 /// PERSON and ORG entities as names and organisations, as scrubadub-spacy maps them.

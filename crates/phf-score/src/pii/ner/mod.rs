@@ -12,6 +12,7 @@
 //! `tests/ner_parity.rs` on sentences we wrote and measured on email sentences by `scripts/score/pii_parity.sh`.
 
 mod hash;
+mod kernels;
 mod lexeme;
 mod moves;
 mod parser;

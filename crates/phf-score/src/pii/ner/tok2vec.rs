@@ -3,6 +3,10 @@
 //! maxout-CNN layers over a window of one token each side) and the parser model's linear projection to its hidden
 //! width.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use super::weights::{Dense, Weights};
 use crate::error::Result;
 
@@ -14,6 +18,17 @@ const PIECES: usize = 3;
 const DEPTH: usize = 4;
 /// Number of hashed attributes.
 pub const ATTRS: usize = 4;
+
+/// Key sets a thread's embedding cache holds before it starts afresh.
+const CACHE_WORDS: usize = 100_000;
+
+/// Tells networks apart in the per-thread caches.
+static NEXT_TOK2VEC: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// This thread's cache: the network it belongs to and the reduced embedding of each key set.
+    static REDUCED: RefCell<(u64, HashMap<[u64; ATTRS], [f32; WIDTH]>)> = RefCell::new((u64::MAX, HashMap::new()));
+}
 
 /// thinc `HashEmbed`: each key picks four rows (hash words modulo the row count) that are summed.
 #[derive(Debug, Clone)]
@@ -86,6 +101,8 @@ pub struct Tok2Vec {
     reduce: MaxoutNorm,
     encode: Vec<MaxoutNorm>,
     project: Dense,
+    /// This network's key in the per-thread caches.
+    cache_id: u64,
 }
 
 impl Tok2Vec {
@@ -109,6 +126,7 @@ impl Tok2Vec {
             reduce: MaxoutNorm::load(w, "reduce", ATTRS * WIDTH)?,
             encode,
             project: Dense::from_output_major(&project_w, project_b, hidden, WIDTH),
+            cache_id: NEXT_TOK2VEC.fetch_add(1, Ordering::Relaxed),
         })
     }
 
@@ -117,23 +135,56 @@ impl Tok2Vec {
         self.project.n_out
     }
 
+    /// The embedding of each token (`tokens × WIDTH`): hash embeddings reduced by maxout and layer norm. It
+    /// depends on the keys alone, so each thread caches it per key set (words repeat).
+    fn embed(&self, keys: &[[u64; ATTRS]], out: &mut [f32]) {
+        REDUCED.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            if cache.0 != self.cache_id || cache.1.len() >= CACHE_WORDS {
+                cache.0 = self.cache_id;
+                cache.1.clear();
+            }
+            let mut missing = Vec::new();
+            for (key, row) in keys.iter().zip(out.chunks_exact_mut(WIDTH)) {
+                match cache.1.get(key) {
+                    Some(v) => row.copy_from_slice(v),
+                    None => missing.push(*key),
+                }
+            }
+            if missing.is_empty() {
+                return;
+            }
+            missing.sort_unstable();
+            missing.dedup();
+            let mut embedded = vec![0.0; missing.len() * ATTRS * WIDTH];
+            for (row, key) in embedded.chunks_exact_mut(ATTRS * WIDTH).zip(&missing) {
+                for ((embed, out), &k) in self.embeds.iter().zip(row.chunks_exact_mut(WIDTH)).zip(key) {
+                    embed.add_to(k, out);
+                }
+            }
+            let mut reduced = vec![0.0; missing.len() * WIDTH];
+            self.reduce.forward(&embedded, &mut reduced, &mut Vec::new());
+            for (key, v) in missing.iter().zip(reduced.chunks_exact(WIDTH)) {
+                cache.1.insert(*key, v.try_into().expect("WIDTH values"));
+            }
+            for (key, row) in keys.iter().zip(out.chunks_exact_mut(WIDTH)) {
+                if let Some(v) = cache.1.get(key) {
+                    row.copy_from_slice(v);
+                }
+            }
+        });
+    }
+
     /// The encoder's output (`tokens × WIDTH`) for tokens with these attribute keys (NORM, PREFIX, SUFFIX,
     /// SHAPE ids each).
     pub fn encode(&self, keys: &[[u64; ATTRS]]) -> Vec<f32> {
         let n = keys.len();
-        let mut embedded = vec![0.0; n * ATTRS * WIDTH];
-        for (row, key) in embedded.chunks_exact_mut(ATTRS * WIDTH).zip(keys) {
-            for ((embed, out), &k) in self.embeds.iter().zip(row.chunks_exact_mut(WIDTH)).zip(key) {
-                embed.add_to(k, out);
-            }
-        }
         // thinc runs the encoder over the document with DEPTH zero rows on each side (`with_array(pad=…)`); they
         // pass through the layers like tokens and so feed the edge tokens' windows from the second layer on.
         let padded = n + 2 * DEPTH;
         let mut x = vec![0.0; padded * WIDTH];
+        self.embed(keys, &mut x[DEPTH * WIDTH..(DEPTH + n) * WIDTH]);
         let mut scratch = Vec::new();
-        self.reduce
-            .forward(&embedded, &mut x[DEPTH * WIDTH..(DEPTH + n) * WIDTH], &mut scratch);
         // Layer k only needs the rows within DEPTH - 1 - k of the document: the others cannot reach it any more.
         let mut window = vec![0.0; padded * 3 * WIDTH];
         let mut y = vec![0.0; padded * WIDTH];

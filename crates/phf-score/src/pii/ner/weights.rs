@@ -74,24 +74,24 @@ impl Dense {
     pub fn forward(&self, x: &[f32], out: &mut [f32]) {
         debug_assert_eq!(out.len(), x.len() / self.n_in * self.n_out);
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2, checked just above.
-            unsafe { self.forward_avx2(x, out) };
-            return;
+        {
+            use std::arch::is_x86_feature_detected as has;
+            if self.n_out % 32 == 0 && has!("avx512f") && has!("fma") {
+                // SAFETY: the CPU supports AVX-512F and FMA (checked just above); the shapes are the layer's.
+                unsafe { super::kernels::affine_avx512(x, self.n_in, &self.wt, &self.b, out) };
+                return;
+            }
+            if self.n_out % 16 == 0 && has!("avx2") && has!("fma") {
+                // SAFETY: the CPU supports AVX2 and FMA (checked just above); the shapes are the layer's.
+                unsafe { super::kernels::affine_avx2(x, self.n_in, &self.wt, &self.b, out) };
+                return;
+            }
         }
         self.forward_rows(x, out);
     }
 
-    /// [`Self::forward_rows`] compiled for AVX2 (eight lanes instead of SSE2's four).
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn forward_avx2(&self, x: &[f32], out: &mut [f32]) {
-        self.forward_rows(x, out);
-    }
-
-    /// Rows in blocks of [`ROW_BLOCK`], so that each weight row is read once per block: the inner loop, over
-    /// contiguous outputs, vectorises.
-    #[inline(always)]
+    /// The portable path: rows in blocks of [`ROW_BLOCK`], so that each weight row is read once per block; the
+    /// inner loop, over contiguous outputs, vectorises.
     fn forward_rows(&self, x: &[f32], out: &mut [f32]) {
         let (n_in, n_out) = (self.n_in, self.n_out);
         for (xb, yb) in x.chunks(ROW_BLOCK * n_in).zip(out.chunks_mut(ROW_BLOCK * n_out)) {
