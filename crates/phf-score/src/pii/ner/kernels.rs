@@ -38,18 +38,28 @@ unsafe fn tile512<const R: usize>(x: &[f32], n_in: usize, wt: &[f32], b: &[f32],
     for c0 in (0..n_out).step_by(32) {
         // SAFETY (every pointer access below): the caller checked the shapes; r + R ≤ rows, c0 + 32 ≤ n_out and
         // i < n_in keep each offset inside x (rows × n_in), wt (n_in × n_out), b (n_out) and y (rows × n_out).
-        let bias = [_mm512_loadu_ps(b.as_ptr().add(c0)), _mm512_loadu_ps(b.as_ptr().add(c0 + 16))];
+        let bias = [
+            _mm512_loadu_ps(b.as_ptr().add(c0)),
+            _mm512_loadu_ps(b.as_ptr().add(c0 + 16)),
+        ];
         let mut acc = [bias; R];
-        let xr = x.as_ptr().add(r * n_in);
-        for i in 0..n_in {
-            let w = wt.as_ptr().add(i * n_out + c0);
+        // Pointers bumped along the input dimension: no index arithmetic in the loop, and no checked pointer
+        // arithmetic or dereference (the dev profile keeps debug assertions, which would check every step).
+        let mut xs: [*const f32; R] = [x.as_ptr().add(r * n_in); R];
+        for (k, p) in xs.iter_mut().enumerate() {
+            *p = p.add(k * n_in);
+        }
+        let mut w = wt.as_ptr().add(c0);
+        for _ in 0..n_in {
             let w0 = _mm512_loadu_ps(w);
-            let w1 = _mm512_loadu_ps(w.add(16));
-            for (k, acc) in acc.iter_mut().enumerate() {
-                let xi = _mm512_set1_ps(*xr.add(k * n_in + i));
+            let w1 = _mm512_loadu_ps(w.wrapping_add(16));
+            for (acc, p) in acc.iter_mut().zip(xs.iter_mut()) {
+                let xi = _mm512_broadcastss_ps(_mm_load_ss(*p));
+                *p = p.wrapping_add(1);
                 acc[0] = _mm512_fmadd_ps(xi, w0, acc[0]);
                 acc[1] = _mm512_fmadd_ps(xi, w1, acc[1]);
             }
+            w = w.wrapping_add(n_out);
         }
         for (k, acc) in acc.iter().enumerate() {
             let out = y.as_mut_ptr().add((r + k) * n_out + c0);
@@ -86,18 +96,28 @@ unsafe fn tile256<const R: usize>(x: &[f32], n_in: usize, wt: &[f32], b: &[f32],
     let n_out = b.len();
     for c0 in (0..n_out).step_by(16) {
         // SAFETY: as in tile512, with 16-wide tiles.
-        let bias = [_mm256_loadu_ps(b.as_ptr().add(c0)), _mm256_loadu_ps(b.as_ptr().add(c0 + 8))];
+        let bias = [
+            _mm256_loadu_ps(b.as_ptr().add(c0)),
+            _mm256_loadu_ps(b.as_ptr().add(c0 + 8)),
+        ];
         let mut acc = [bias; R];
-        let xr = x.as_ptr().add(r * n_in);
-        for i in 0..n_in {
-            let w = wt.as_ptr().add(i * n_out + c0);
+        // Pointers bumped along the input dimension: no index arithmetic in the loop, and no checked pointer
+        // arithmetic or dereference (the dev profile keeps debug assertions, which would check every step).
+        let mut xs: [*const f32; R] = [x.as_ptr().add(r * n_in); R];
+        for (k, p) in xs.iter_mut().enumerate() {
+            *p = p.add(k * n_in);
+        }
+        let mut w = wt.as_ptr().add(c0);
+        for _ in 0..n_in {
             let w0 = _mm256_loadu_ps(w);
-            let w1 = _mm256_loadu_ps(w.add(8));
-            for (k, acc) in acc.iter_mut().enumerate() {
-                let xi = _mm256_set1_ps(*xr.add(k * n_in + i));
+            let w1 = _mm256_loadu_ps(w.wrapping_add(8));
+            for (acc, p) in acc.iter_mut().zip(xs.iter_mut()) {
+                let xi = _mm256_broadcastss_ps(_mm_load_ss(*p));
+                *p = p.wrapping_add(1);
                 acc[0] = _mm256_fmadd_ps(xi, w0, acc[0]);
                 acc[1] = _mm256_fmadd_ps(xi, w1, acc[1]);
             }
+            w = w.wrapping_add(n_out);
         }
         for (k, acc) in acc.iter().enumerate() {
             let out = y.as_mut_ptr().add((r + k) * n_out + c0);

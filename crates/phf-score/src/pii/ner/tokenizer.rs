@@ -43,6 +43,7 @@ struct Piece {
 struct Rules {
     prefix: String,
     suffix: String,
+    suffix_reach: usize,
     infix: String,
     url_match: String,
     specials: HashMap<String, Vec<Piece>>,
@@ -71,6 +72,8 @@ type Special = Vec<(usize, Option<u64>)>;
 pub struct Tokenizer {
     prefix: Regex,
     suffix: Regex,
+    /// The most characters a suffix match spans, but for a run of dots (the exporter checks this).
+    suffix_reach: usize,
     infix: Regex,
     url: Regex,
     specials: HashMap<String, Special>,
@@ -121,6 +124,7 @@ impl Tokenizer {
         let mut tokenizer = Self {
             prefix: compile("prefix", &rules.prefix)?,
             suffix: compile("suffix", &rules.suffix)?,
+            suffix_reach: rules.suffix_reach,
             infix: compile("infix", &rules.infix)?,
             url: compile("url_match", &rules.url_match)?,
             specials,
@@ -138,7 +142,7 @@ impl Tokenizer {
         let mut matcher: HashMap<String, Vec<Vec<String>>> = HashMap::new();
         for special in self.specials.keys() {
             let affixed = Self::affix_len(&self.prefix, special) != 0
-                || Self::affix_len(&self.suffix, special) != 0
+                || self.suffix_len(special) != 0
                 || matches!(self.infix.find(special), Ok(Some(_)))
                 || special.contains(' ');
             if !affixed {
@@ -260,6 +264,24 @@ impl Tokenizer {
         }
     }
 
+    /// spaCy's `find_suffix`. A match spans at most `suffix_reach` characters or is a run of dots, so the leftmost
+    /// one starts no earlier than that: the search starts there (its lookbehinds still see the text before).
+    fn suffix_len(&self, s: &str) -> usize {
+        let mut from = s
+            .char_indices()
+            .rev()
+            .nth(self.suffix_reach.max(1) - 1)
+            .map_or(0, |(i, _)| i);
+        let dots = s.len() - s.trim_end_matches('.').len();
+        if dots >= 2 {
+            from = from.min(s.len() - dots);
+        }
+        match self.suffix.find_from_pos(s, from) {
+            Ok(Some(m)) => m.end() - m.start(),
+            _ => 0,
+        }
+    }
+
     /// One whitespace-delimited chunk: spaCy's `_tokenize` (`_split_affixes` then `_attach_tokens`).
     fn chunk(&self, text: &str, range: Range<usize>, tokens: &mut Vec<Token>) {
         let first = tokens.len();
@@ -289,7 +311,7 @@ impl Tokenizer {
                 lo += pre;
                 break;
             }
-            let suf = Self::affix_len(&self.suffix, &text[lo + pre..hi]);
+            let suf = self.suffix_len(&text[lo + pre..hi]);
             if suf != 0 && lo < hi - suf && is_special(&text[lo..hi - suf]) {
                 suffixes.push(hi - suf..hi);
                 hi -= suf;
@@ -313,7 +335,10 @@ impl Tokenizer {
         if lo < hi {
             let rest = lo..hi;
             if with_specials && self.special(text, &rest, tokens) {
-            } else if matches!(self.url.find(&text[rest.clone()]), Ok(Some(m)) if m.start() == 0) {
+            } else if text[rest.clone()].contains('.')
+                && matches!(self.url.find(&text[rest.clone()]), Ok(Some(m)) if m.start() == 0)
+            {
+                // (Every host the URL pattern accepts, a domain or an IPv4 address, has a `.`.)
                 tokens.push(plain(rest));
             } else {
                 let mut start = 0;
