@@ -59,6 +59,13 @@ SENTENCES = [
     "We'll meet at St. Mary's Hospital near the BBC building.",
     "Samsung, LG, and Sony all showed new TVs at CES.",
     "Ping me on Slack; Jordan and Alexis are out until Monday.",
+    # Special cases the affix rules split and spaCy's matcher puts back together: '' and the emoticon :*
+    "He called it ''urgent'' twice, said Nadia Rahman of Oxfam.",
+    "Miss you already :* love, Beth",
+    # A URL with a path, an e-mail in brackets, tabs and a trailing newline.
+    "See http://intranet.example.net/hr/policies.html\tfrom Kevin O'Brien (kevin@example.org)\n",
+    # Hyphens and slashes between words (infixes), and a long run of dots.
+    "The Smith-Jones report...... was sent by UNICEF/WHO staff to Maria.",
 ]
 
 
