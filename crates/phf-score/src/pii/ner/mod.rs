@@ -189,3 +189,28 @@ impl EntityRecognizer {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_export_says_how_to_fix_it() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(!EntityRecognizer::is_exported(dir.path()));
+        let err = EntityRecognizer::load(dir.path()).unwrap_err();
+        assert!(matches!(err, ScoreError::NerMissing { .. }));
+        assert!(err.to_string().contains("scripts/score/setup-ner.sh"), "{err}");
+    }
+
+    #[test]
+    fn corrupt_files_are_format_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        for file in FILES {
+            std::fs::write(dir.path().join(file), b"not what you expect").unwrap();
+        }
+        let err = EntityRecognizer::load(dir.path()).unwrap_err();
+        assert!(matches!(err, ScoreError::NerFormat { .. }), "{err}");
+        assert!(err.to_string().contains("manifest.json"), "{err}");
+    }
+}

@@ -411,3 +411,94 @@ impl Tokenizer {
         tokens.extend_from_slice(&old[next..]);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tokenizer from small hand-written rules of the exported form.
+    fn tokenizer() -> (tempfile::TempDir, Tokenizer) {
+        let rules = serde_json::json!({
+            "prefix": r"^(?:\(|'|\.\.+)",
+            "suffix": r"\)$|'$|(?<=[a-z])\.$|\.\.+$",
+            "suffix_reach": 1,
+            "infix": r"(?<=[a-z])-(?=[a-z])",
+            "url_match": r"^https?://\S+$",
+            "specials": {
+                "e.g.": [{"orth": "e.g."}],
+                "''": [{"orth": "''", "norm": "\""}],
+                "don't": [{"orth": "do"}, {"orth": "n't", "norm": "not"}],
+            },
+            "symbols": {"X": 7},
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tokenizer.json");
+        std::fs::write(&path, rules.to_string()).unwrap();
+        let tokenizer = Tokenizer::load(&path).unwrap();
+        (dir, tokenizer)
+    }
+
+    fn words(t: &Tokenizer, text: &str) -> Vec<String> {
+        t.tokenize(text)
+            .iter()
+            .map(|t| text[t.range.clone()].to_string())
+            .collect()
+    }
+
+    #[test]
+    fn affixes_infixes_and_special_cases_split_as_spacy_does() {
+        let (_dir, t) = tokenizer();
+        assert_eq!(words(&t, "(e.g. well-known)"), ["(", "e.g.", "well", "-", "known", ")"]);
+        assert_eq!(words(&t, "I don't."), ["I", "do", "n't", "."]);
+        assert_eq!(words(&t, "see http://x.org/a-b)"), ["see", "http://x.org/a-b", ")"]);
+        assert_eq!(words(&t, "wait....."), ["wait", "....."]);
+    }
+
+    #[test]
+    fn whitespace_runs_but_a_single_space_are_tokens() {
+        let (_dir, t) = tokenizer();
+        assert_eq!(words(&t, "a  b\n\nc "), ["a", " ", "b", "\n\n", "c"]);
+        assert_eq!(words(&t, " a"), [" ", "a"]);
+        assert!(words(&t, "").is_empty());
+    }
+
+    #[test]
+    fn special_cases_split_by_affixes_are_put_back() {
+        let (_dir, t) = tokenizer();
+        // `say''` loses `'` twice as suffixes; spaCy's matcher joins the two back into the special `''`, whose
+        // norm is `"`.
+        let tokens = t.tokenize("say''");
+        let texts: Vec<&str> = tokens.iter().map(|t| &"say''"[t.range.clone()]).collect();
+        assert_eq!(texts, ["say", "''"]);
+        assert_eq!(tokens[1].norm, Some(t.string_ids().id("\"")));
+        assert_eq!(tokens[0].norm, None);
+    }
+
+    #[test]
+    fn long_chunks_stay_one_token() {
+        let (_dir, t) = tokenizer();
+        let long = format!("({})", "a-b".repeat(MAX_CHUNK_BYTES));
+        assert_eq!(t.tokenize(&long).len(), 1);
+    }
+
+    #[test]
+    fn bad_rules_are_errors_naming_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tokenizer.json");
+        let mut rules = serde_json::json!({
+            "prefix": "(", "suffix": "$", "suffix_reach": 1, "infix": "-", "url_match": "^x$",
+            "specials": {}, "symbols": {},
+        });
+        std::fs::write(&path, rules.to_string()).unwrap();
+        let err = Tokenizer::load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("pattern `prefix`") && err.contains("setup-ner.sh --force"),
+            "{err}"
+        );
+        rules["prefix"] = "^x".into();
+        rules["specials"] = serde_json::json!({"don't": [{"orth": "do"}]});
+        std::fs::write(&path, rules.to_string()).unwrap();
+        let err = Tokenizer::load(&path).unwrap_err().to_string();
+        assert!(err.contains("special case `don't`"), "{err}");
+    }
+}
