@@ -110,9 +110,19 @@ pub fn pii_score(text: &str) -> f32 {
 /// different rules are told apart. [`rules_version`] adds which name detector was used.
 pub const RULES_VERSION: &str = "native-3";
 
+/// Environment variable that, set to `lists`, makes the scorer use the word lists even where the NER is exported:
+/// they are far faster (`docs/BENCHMARKS.md`) and far less faithful to the reference (`docs/SCORERS.md`).
+pub const NAMES_ENV: &str = "PHF_PII_NAMES";
+
 /// The entity recogniser from [`ner::default_model_dir`], loaded on first use: `Ok(None)` when nothing is
-/// exported there (names then come from the word lists), an error message when the export is damaged.
+/// exported there or [`NAMES_ENV`] asks for the lists (names then come from the word lists), an error message
+/// when the export is damaged.
 static RECOGNIZER: LazyLock<std::result::Result<Option<ner::EntityRecognizer>, String>> = LazyLock::new(|| {
+    match std::env::var(NAMES_ENV).as_deref() {
+        Ok("lists") => return Ok(None),
+        Ok("ner") | Err(_) => {}
+        Ok(other) => return Err(format!("{NAMES_ENV}={other}: expected `ner` (the default) or `lists`")),
+    }
     let dir = ner::default_model_dir();
     if !ner::EntityRecognizer::is_exported(&dir) {
         return Ok(None);
