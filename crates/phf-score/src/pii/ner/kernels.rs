@@ -19,7 +19,7 @@ const ROWS: usize = 4;
 pub unsafe fn affine_avx512(x: &[f32], n_in: usize, wt: &[f32], b: &[f32], y: &mut [f32]) {
     let n_out = b.len();
     let rows = x.len() / n_in;
-    assert!(n_out % 32 == 0 && wt.len() == n_in * n_out && y.len() == rows * n_out);
+    assert!(n_out.is_multiple_of(32) && wt.len() == n_in * n_out && y.len() == rows * n_out);
     let full = rows / ROWS * ROWS;
     for r in (0..full).step_by(ROWS) {
         tile512::<ROWS>(x, n_in, wt, b, y, r);
@@ -78,7 +78,7 @@ unsafe fn tile512<const R: usize>(x: &[f32], n_in: usize, wt: &[f32], b: &[f32],
 pub unsafe fn affine_avx2(x: &[f32], n_in: usize, wt: &[f32], b: &[f32], y: &mut [f32]) {
     let n_out = b.len();
     let rows = x.len() / n_in;
-    assert!(n_out % 16 == 0 && wt.len() == n_in * n_out && y.len() == rows * n_out);
+    assert!(n_out.is_multiple_of(16) && wt.len() == n_in * n_out && y.len() == rows * n_out);
     let full = rows / ROWS * ROWS;
     for r in (0..full).step_by(ROWS) {
         tile256::<ROWS>(x, n_in, wt, b, y, r);

@@ -25,9 +25,11 @@ const CACHE_WORDS: usize = 100_000;
 /// Tells networks apart in the per-thread caches.
 static NEXT_TOK2VEC: AtomicU64 = AtomicU64::new(0);
 
+/// A thread's cache: the network it belongs to and the reduced embedding of each key set.
+type ReducedCache = (u64, HashMap<[u64; ATTRS], [f32; WIDTH]>);
+
 thread_local! {
-    /// This thread's cache: the network it belongs to and the reduced embedding of each key set.
-    static REDUCED: RefCell<(u64, HashMap<[u64; ATTRS], [f32; WIDTH]>)> = RefCell::new((u64::MAX, HashMap::new()));
+    static REDUCED: RefCell<ReducedCache> = RefCell::new((u64::MAX, HashMap::new()));
 }
 
 /// thinc `HashEmbed`: each key picks four rows (hash words modulo the row count) that are summed.

@@ -76,12 +76,12 @@ impl Dense {
         #[cfg(target_arch = "x86_64")]
         {
             use std::arch::is_x86_feature_detected as has;
-            if self.n_out % 32 == 0 && has!("avx512f") && has!("fma") {
+            if self.n_out.is_multiple_of(32) && has!("avx512f") && has!("fma") {
                 // SAFETY: the CPU supports AVX-512F and FMA (checked just above); the shapes are the layer's.
                 unsafe { super::kernels::affine_avx512(x, self.n_in, &self.wt, &self.b, out) };
                 return;
             }
-            if self.n_out % 16 == 0 && has!("avx2") && has!("fma") {
+            if self.n_out.is_multiple_of(16) && has!("avx2") && has!("fma") {
                 // SAFETY: the CPU supports AVX2 and FMA (checked just above); the shapes are the layer's.
                 unsafe { super::kernels::affine_avx2(x, self.n_in, &self.wt, &self.b, out) };
                 return;
