@@ -1,6 +1,6 @@
 //! The dense layers' inner product with explicit SIMD (AVX-512 or AVX2, with FMA), chosen at run time by
-//! [`super::weights::Dense::forward`]: for each tile of 4 rows × 32 (AVX-512) or 16 (AVX2) outputs, eight
-//! accumulator registers stay put while the whole input dimension streams through. Weights are input-major
+//! [`super::weights::Dense::forward`]: for each tile of 8 or 4 rows × 32 (AVX-512) or 4 rows × 16 (AVX2) outputs,
+//! the accumulator registers stay put while the whole input dimension streams through. Weights are input-major
 //! (`wt[i * n_out + o]`), so each step loads contiguous outputs and broadcasts one input per row.
 
 #[cfg(target_arch = "x86_64")]
@@ -9,8 +9,7 @@ use std::arch::x86_64::*;
 /// Rows per tile.
 const ROWS: usize = 4;
 
-/// `y = x · wt + b` for `x` of `rows × n_in`, `n_out` a multiple of 32. Remaining rows (fewer than four) are
-/// computed one at a time.
+/// `y = x · wt + b` for `x` of `rows × n_in`, `n_out` a multiple of 32.
 ///
 /// # Safety
 /// The CPU must support AVX-512F and FMA.
@@ -20,11 +19,17 @@ pub unsafe fn affine_avx512(x: &[f32], n_in: usize, wt: &[f32], b: &[f32], y: &m
     let n_out = b.len();
     let rows = x.len() / n_in;
     assert!(n_out.is_multiple_of(32) && wt.len() == n_in * n_out && y.len() == rows * n_out);
-    let full = rows / ROWS * ROWS;
-    for r in (0..full).step_by(ROWS) {
-        tile512::<ROWS>(x, n_in, wt, b, y, r);
+    // Eight rows at a time (sixteen accumulators), then four, then one by one.
+    let mut r = 0;
+    while r + 8 <= rows {
+        tile512::<8>(x, n_in, wt, b, y, r);
+        r += 8;
     }
-    for r in full..rows {
+    if r + ROWS <= rows {
+        tile512::<ROWS>(x, n_in, wt, b, y, r);
+        r += ROWS;
+    }
+    for r in r..rows {
         tile512::<1>(x, n_in, wt, b, y, r);
     }
 }
