@@ -32,8 +32,13 @@ impl Parser {
     pub fn load(w: &Weights<'_>, hidden: usize, n_moves: usize, unseen: &[usize]) -> Result<Self> {
         let lower_w = w.tensor("lower.W", &[FEATURES, hidden, PIECES, hidden])?;
         let width = FEATURES * hidden * PIECES;
-        let upper_w = w.tensor("upper.W", &[n_moves, hidden])?;
-        let upper_b = w.tensor("upper.b", &[n_moves])?;
+        let mut upper_w = w.tensor("upper.W", &[n_moves, hidden])?;
+        let mut upper_b = w.tensor("upper.b", &[n_moves])?;
+        // Zero rows up to a multiple of 32 outputs let the SIMD kernels take the output layer too; the extra
+        // scores are never read.
+        let padded = n_moves.div_ceil(32) * 32;
+        upper_w.resize(padded * hidden, 0.0);
+        upper_b.resize(padded, 0.0);
         let mut is_unseen = vec![false; n_moves];
         for &c in unseen {
             if let Some(u) = is_unseen.get_mut(c) {
@@ -45,7 +50,7 @@ impl Parser {
             lower: Dense::from_output_major(&lower_w, vec![0.0; width], width, hidden),
             lower_bias: w.tensor("lower.b", &[hidden, PIECES])?,
             padding: w.tensor("lower.pad", &[1, FEATURES, hidden, PIECES])?,
-            upper: Dense::from_output_major(&upper_w, upper_b, n_moves, hidden),
+            upper: Dense::from_output_major(&upper_w, upper_b, padded, hidden),
             unseen: is_unseen,
         })
     }
@@ -71,7 +76,7 @@ impl Parser {
         };
         let mut summed = vec![0.0; self.hidden * PIECES];
         let mut hidden = vec![0.0; self.hidden];
-        let mut scores = vec![0.0; moves.len()];
+        let mut padded_scores = vec![0.0; self.upper.n_out];
         let mut entities = Vec::new();
         while state.next < n {
             let front = state.next;
@@ -86,7 +91,8 @@ impl Parser {
             for (h, p) in hidden.iter_mut().zip(summed.chunks_exact(PIECES)) {
                 *h = p.iter().copied().fold(f32::NEG_INFINITY, f32::max);
             }
-            self.upper.forward(&hidden, &mut scores);
+            self.upper.forward(&hidden, &mut padded_scores);
+            let scores = &mut padded_scores[..moves.len()];
             if self.unseen.iter().any(|&u| u) {
                 let min = scores.iter().copied().fold(f32::INFINITY, f32::min);
                 for (s, &u) in scores.iter_mut().zip(&self.unseen) {
