@@ -63,8 +63,19 @@ impl MaxoutNorm {
     fn load(w: &Weights<'_>, stage: &str, n_in: usize) -> Result<Self> {
         let weight = w.tensor(&format!("{stage}.maxout.W"), &[WIDTH, PIECES, n_in])?;
         let bias = w.tensor(&format!("{stage}.maxout.b"), &[WIDTH, PIECES])?;
+        // Outputs regrouped piece-major (piece p of output o at p·WIDTH + o), so that the maximum over the pieces
+        // compares whole contiguous vectors.
+        let mut piece_major = vec![0.0; weight.len()];
+        let mut piece_bias = vec![0.0; bias.len()];
+        for o in 0..WIDTH {
+            for p in 0..PIECES {
+                let (from, to) = (o * PIECES + p, p * WIDTH + o);
+                piece_major[to * n_in..(to + 1) * n_in].copy_from_slice(&weight[from * n_in..(from + 1) * n_in]);
+                piece_bias[to] = bias[from];
+            }
+        }
         Ok(Self {
-            affine: Dense::from_output_major(&weight, bias, WIDTH * PIECES, n_in),
+            affine: Dense::from_output_major(&piece_major, piece_bias, WIDTH * PIECES, n_in),
             gain: w.tensor(&format!("{stage}.layernorm.G"), &[WIDTH])?,
             shift: w.tensor(&format!("{stage}.layernorm.b"), &[WIDTH])?,
         })
@@ -77,8 +88,11 @@ impl MaxoutNorm {
         scratch.resize(rows * WIDTH * PIECES, 0.0);
         self.affine.forward(x, scratch);
         for (pieces, y) in scratch.chunks_exact(WIDTH * PIECES).zip(out.chunks_exact_mut(WIDTH)) {
-            for (o, p) in y.iter_mut().zip(pieces.chunks_exact(PIECES)) {
-                *o = p.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            y.copy_from_slice(&pieces[..WIDTH]);
+            for piece in pieces[WIDTH..].chunks_exact(WIDTH) {
+                for (o, &v) in y.iter_mut().zip(piece) {
+                    *o = o.max(v);
+                }
             }
             layer_norm(y, &self.gain, &self.shift);
         }
