@@ -6,13 +6,13 @@
 //! 2. A chunk that is a special case (`don't` → `do` `n't`, `e.g.`) becomes its pieces. Otherwise prefixes and
 //!    suffixes are stripped one at a time (a rest that is a special case stops the stripping), and what remains
 //!    is a special case, a URL, or is split at infixes (hyphens between letters, `...`, …).
+//! 3. Token runs that spell a special case the affix rules had split (`''` → `'` `'`) are replaced by its pieces,
+//!    as spaCy's special-case matcher does after this pass. Here it runs within each chunk: in the English rules
+//!    only whitespace special cases contain whitespace, and those are single tokens anyway.
 //!
-//! Special cases spanning several whitespace-separated chunks, which spaCy re-applies with a phrase matcher after
-//! this pass, are not re-applied here; only whitespace ones exist in the English rules and they are single chunks.
-//!
-//! Two departures, for speed and bounded time: chunks longer than [`MAX_CHUNK_BYTES`] (base64 runs, not words) stay
-//! one token instead of going through the backtracking patterns, and each thread caches the tokens of the chunks
-//! it has seen, as spaCy's tokenizer does.
+//! One departure, for bounded time: chunks longer than [`MAX_CHUNK_BYTES`] (base64 runs, not words) stay one token
+//! instead of going through the backtracking patterns. As spaCy's tokenizer does, each thread caches the tokens of
+//! the chunks it has seen.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -256,7 +256,7 @@ impl Tokenizer {
         self.specials.contains_key(s)
     }
 
-    /// Byte length of the match of `re` in `s` (0 without one), as spaCy's `find_prefix`/`find_suffix`.
+    /// Byte length of the match of `re` in `s` (0 without one), as spaCy's `find_prefix`.
     fn affix_len(re: &Regex, s: &str) -> usize {
         match re.find(s) {
             Ok(Some(m)) => m.end() - m.start(),
