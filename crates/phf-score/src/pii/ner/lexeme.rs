@@ -58,7 +58,8 @@ impl LexemeNorms {
         Ok(Self { norms })
     }
 
-    /// The `NORM` id of a word without a special-case norm: its table entry, else its lower case.
+    /// The `NORM` id of a word without a special-case norm: its table entry, else its lower case (Rust's
+    /// `to_lowercase`, which like Python's `str.lower` handles final sigma and dotted İ).
     pub fn norm(&self, word: &str, ids: &StringIds) -> u64 {
         match self.norms.get(&ids.id(word)) {
             Some(&norm) => norm,
@@ -81,7 +82,9 @@ pub fn suffix(word: &str) -> &str {
 }
 
 /// `SHAPE`: letters as `X`/`x`, digits as `d`, other characters kept, runs cut after four; `LONG` from 100
-/// characters on.
+/// characters on. Rust's `is_alphabetic`, `is_uppercase` and `is_numeric` stand in for Python's `isalpha`,
+/// `isupper` and `isdigit`; they disagree on a few characters English email rarely has (the combining vowel
+/// signs of Indic scripts are alphabetic to Rust, fractions such as `½` numeric), whose shapes then differ.
 pub fn shape(word: &str) -> String {
     if word.chars().count() >= 100 {
         return "LONG".into();

@@ -20,7 +20,7 @@ const DEPTH: usize = 4;
 pub const ATTRS: usize = 4;
 
 /// Key sets a thread's embedding cache holds before it starts afresh.
-const CACHE_WORDS: usize = 100_000;
+const CACHE_WORDS: usize = 50_000;
 
 /// Tells networks apart in the per-thread caches.
 static NEXT_TOK2VEC: AtomicU64 = AtomicU64::new(0);
