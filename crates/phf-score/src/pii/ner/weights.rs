@@ -112,3 +112,73 @@ impl Dense {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `y = W x + b` the plain way, in f64.
+    fn reference(w: &[f32], b: &[f32], x: &[f32], n_in: usize) -> Vec<f32> {
+        let n_out = b.len();
+        x.chunks_exact(n_in)
+            .flat_map(|xr| {
+                (0..n_out).map(move |o| {
+                    let dot: f64 = (0..n_in).map(|i| f64::from(w[o * n_in + i]) * f64::from(xr[i])).sum();
+                    (dot + f64::from(b[o])) as f32
+                })
+            })
+            .collect()
+    }
+
+    /// A fixed pseudo-random sequence in [-1, 1).
+    fn values(n: usize, seed: u32) -> Vec<f32> {
+        let mut state = seed;
+        (0..n)
+            .map(|_| {
+                state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (state >> 8) as f32 / (1u32 << 23) as f32 - 1.0
+            })
+            .collect()
+    }
+
+    fn assert_close(got: &[f32], want: &[f32], path: &str) {
+        assert_eq!(got.len(), want.len());
+        for (i, (g, w)) in got.iter().zip(want).enumerate() {
+            assert!((g - w).abs() < 1e-4, "{path}: output {i}: {g} vs {w}");
+        }
+    }
+
+    #[test]
+    fn every_kernel_computes_the_same_affine_map() {
+        let (n_in, n_out) = (40, 64);
+        let w = values(n_out * n_in, 1);
+        let b = values(n_out, 2);
+        let dense = Dense::from_output_major(&w, b.clone(), n_out, n_in);
+        // 1..=13 rows: full tiles of eight and four and the rows left over.
+        for rows in 1..=13 {
+            let x = values(rows * n_in, 3 + rows as u32);
+            let want = reference(&w, &b, &x, n_in);
+            let mut y = vec![0.0; rows * n_out];
+            dense.forward_rows(&x, &mut y);
+            assert_close(&y, &want, "portable");
+            dense.forward(&x, &mut y);
+            assert_close(&y, &want, "dispatched");
+            #[cfg(target_arch = "x86_64")]
+            {
+                use std::arch::is_x86_feature_detected as has;
+                if has!("avx2") && has!("fma") {
+                    y.fill(0.0);
+                    // SAFETY: the CPU supports AVX2 and FMA (checked just above); the shapes are the layer's.
+                    unsafe { super::super::kernels::affine_avx2(&x, n_in, &dense.wt, &dense.b, &mut y) };
+                    assert_close(&y, &want, "avx2");
+                }
+                if has!("avx512f") && has!("fma") {
+                    y.fill(0.0);
+                    // SAFETY: the CPU supports AVX-512F and FMA (checked just above); the shapes are the layer's.
+                    unsafe { super::super::kernels::affine_avx512(&x, n_in, &dense.wt, &dense.b, &mut y) };
+                    assert_close(&y, &want, "avx512");
+                }
+            }
+        }
+    }
+}
