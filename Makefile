@@ -12,11 +12,13 @@ PYTHON ?= python3
 
 .PHONY: setup build demo test lint bench pyref fixtures gpu-bench-binary
 
-## setup: install libtorch and Gloo's headers (for phf-dist's c10d shim) into the cache (idempotent) and link
-## libtorch as .libtorch for plain `cargo` use
+## setup: install libtorch and Gloo's headers (for phf-dist's c10d shim) into the cache, export spaCy
+## en_core_web_sm's NER for the PII scorer's names and organisations (idempotent), and link libtorch as .libtorch
+## for plain `cargo` use
 setup:
 	@scripts/setup-libtorch.sh
 	@scripts/setup-gloo.sh
+	@scripts/score/setup-ner.sh
 	@ln -sfn "$(CACHE)/libtorch-2.11.0" .libtorch
 
 build: setup

@@ -51,6 +51,21 @@ pub enum ScoreError {
     )]
     OffensiveModelFormat { path: PathBuf, reason: String },
 
+    /// The PII scorer's NER export is incomplete.
+    #[error(
+        "NER model file {path} is missing; run `scripts/score/setup-ner.sh` to export spaCy en_core_web_sm \
+         3.8.0 into {dir}"
+    )]
+    NerMissing { dir: PathBuf, path: PathBuf },
+
+    /// An exported file of the PII scorer's NER (spaCy en_core_web_sm) does not hold what it expects.
+    #[error("malformed NER file {path}: {reason}; rerun `scripts/score/setup-ner.sh --force`")]
+    NerFormat { path: PathBuf, reason: String },
+
+    /// The PII scorer's NER export exists but could not be loaded (the message says why and how to fix it).
+    #[error("{0}")]
+    NerUnusable(String),
+
     /// Reading a file failed.
     #[error("cannot read {path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },

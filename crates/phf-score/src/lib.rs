@@ -40,7 +40,10 @@ pub fn scorer_by_name(name: &str) -> Result<Box<dyn Scorer>> {
         return Ok(Box::new(CommandScorer::new(CommandScorerConfig::new(command))));
     }
     match name {
-        "pii" => Ok(Box::new(PiiScorer)),
+        "pii" => {
+            pii::entity_recognizer()?;
+            Ok(Box::new(PiiScorer))
+        }
         "pep8" => Ok(Box::new(Pep8Scorer)),
         "offensive" => Ok(Box::new(OffensiveScorer::load_default()?)),
         "toxicity" => Ok(Box::new(ToxicityScorer::load_default()?)),

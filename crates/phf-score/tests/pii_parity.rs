@@ -5,15 +5,17 @@
 //! Detections match as in `pii_parity.py compare`: same kind and overlapping character spans.
 //! - Rule-based kinds (everything but spaCy's `name` and `organization`) must agree on every text, except the
 //!   known differences listed below with their reason; each of those must still differ, so the list stays true.
-//! - Names and organisations come from spaCy's statistical NER, which no list reproduces: their precision and
-//!   recall against spaCy must stay at or above what was measured when the fixture was made.
+//! - Names and organisations come from spaCy's statistical NER. With its port exported (`scripts/score/setup-ner.sh`)
+//!   they must agree with spaCy on every text (measured: precision and recall 1.000); with the fallback word
+//!   lists, which no list reproduces fully, precision and recall must stay at or above what was measured when the
+//!   fixture was made.
 //!
 //!     cargo test -p phf-score --test pii_parity -- --nocapture      (prints the per-kind table)
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use phf_score::pii::{detect_all, PiiKind};
+use phf_score::pii::{detect_all, entity_recognizer, PiiKind};
 use serde::Deserialize;
 
 /// Texts where a rule-based detector knowingly differs from scrubadub, and why.
@@ -52,10 +54,10 @@ const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
     ),
 ];
 
-/// Precision and recall of names and organisations against spaCy on these texts when the fixture was made
-/// (0.970 and 0.636), rounded down: a change to the name rules must not lose agreement.
-const MIN_NER_PRECISION: f64 = 0.96;
-const MIN_NER_RECALL: f64 = 0.63;
+/// Precision and recall of the fallback lists' names and organisations against spaCy on these texts when the
+/// fixture was made (0.970 and 0.636), rounded down: a change to the name rules must not lose agreement.
+const MIN_LIST_PRECISION: f64 = 0.96;
+const MIN_LIST_RECALL: f64 = 0.63;
 
 #[derive(Deserialize)]
 struct Span {
@@ -185,10 +187,22 @@ fn agrees_with_scrubadub_on_written_texts() {
     });
     let precision = ner[1] as f64 / ner[0].max(1) as f64;
     let recall = ner[3] as f64 / ner[2].max(1) as f64;
-    eprintln!("names and organisations: precision {precision:.3}, recall {recall:.3}");
-    assert!(
-        precision >= MIN_NER_PRECISION,
-        "NER precision {precision:.3} < {MIN_NER_PRECISION}"
+    let with_ner = entity_recognizer().expect("the NER export loads").is_some();
+    let (min_precision, min_recall) = if with_ner {
+        (1.0, 1.0)
+    } else {
+        (MIN_LIST_PRECISION, MIN_LIST_RECALL)
+    };
+    eprintln!(
+        "names and organisations ({}): precision {precision:.3}, recall {recall:.3}",
+        if with_ner { "spaCy NER port" } else { "fallback lists" }
     );
-    assert!(recall >= MIN_NER_RECALL, "NER recall {recall:.3} < {MIN_NER_RECALL}");
+    assert!(
+        precision >= min_precision,
+        "names/organisations precision {precision:.3} < {min_precision}"
+    );
+    assert!(
+        recall >= min_recall,
+        "names/organisations recall {recall:.3} < {min_recall}"
+    );
 }

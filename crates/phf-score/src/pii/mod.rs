@@ -2,7 +2,9 @@
 //!
 //! The reference ran scrubadub 2.0 with its default detectors (credential, credit card, email, phone, SSN,
 //! twitter, url) plus the paper's additions (date of birth, Skype, US street address via pyap, spaCy PERSON
-//! and ORG). Each has a native detector here, one per file; overlapping or touching detections are merged into
+//! and ORG). Each has a native detector here, one per file (PERSON and ORG: [`ner`], a port of spaCy
+//! en_core_web_sm's entity recogniser, when `scripts/score/setup-ner.sh` has exported it, else the word lists
+//! of `names.rs`; [`rules_version`] records which); overlapping or touching detections are merged into
 //! one item, as scrubadub merges filth, and the score is `items / characters` (0 for an empty text).
 //! Agreement with that setup, detector by detector, is measured by `scripts/score/pii_parity.sh` and reported
 //! in `docs/SCORERS.md`.
@@ -13,6 +15,7 @@ mod credit_card;
 mod date_of_birth;
 mod email;
 mod names;
+pub mod ner;
 mod phone;
 mod skype;
 mod ssn;
@@ -20,10 +23,11 @@ mod twitter;
 mod url;
 
 use std::ops::Range;
+use std::sync::LazyLock;
 
 use serde::Serialize;
 
-use crate::error::Result;
+use crate::error::{Result, ScoreError};
 use crate::scorer::{par_map_texts, Scorer, ScorerId};
 
 /// Kinds of personal information, named after the scrubadub filth types they mirror.
@@ -70,7 +74,10 @@ pub fn detect_all(text: &str) -> Vec<Detection> {
     date_of_birth::detect(text, &mut found);
     skype::detect(text, &mut found);
     address::detect(text, &mut found);
-    names::detect(text, &mut found);
+    match &*RECOGNIZER {
+        Ok(Some(ner)) if within_ner_length(text) => detect_entities(ner, text, &mut found),
+        _ => names::detect(text, &mut found),
+    }
     found.sort_by_key(|d| (d.range.start, d.range.end, d.kind));
     found
 }
@@ -99,9 +106,68 @@ pub fn pii_score(text: &str) -> f32 {
     merge_overlapping(detect_all(text)).len() as f32 / chars as f32
 }
 
-/// Version recorded with PII scores; bump it whenever a detector's behaviour changes, so scored corpora made
-/// with different rules are told apart.
-pub const RULES_VERSION: &str = "native-2";
+/// Version of the rule-based detectors; bump it whenever one's behaviour changes, so scored corpora made with
+/// different rules are told apart. [`rules_version`] adds which name detector was used.
+pub const RULES_VERSION: &str = "native-3";
+
+/// Environment variable that, set to `lists`, makes the scorer use the word lists even where the NER is exported:
+/// they are far faster (`docs/BENCHMARKS.md`) and far less faithful to the reference (`docs/SCORERS.md`).
+pub const NAMES_ENV: &str = "PHF_PII_NAMES";
+
+/// The entity recogniser from [`ner::default_model_dir`], loaded on first use: `Ok(None)` when nothing is
+/// exported there or [`NAMES_ENV`] asks for the lists (names then come from the word lists), an error message
+/// when the export is damaged.
+static RECOGNIZER: LazyLock<std::result::Result<Option<ner::EntityRecognizer>, String>> = LazyLock::new(|| {
+    match std::env::var(NAMES_ENV).as_deref() {
+        Ok("lists") => return Ok(None),
+        Ok("ner") | Err(_) => {}
+        Ok(other) => return Err(format!("{NAMES_ENV}={other}: expected `ner` (the default) or `lists`")),
+    }
+    let dir = ner::default_model_dir();
+    if !ner::EntityRecognizer::is_exported(&dir) {
+        return Ok(None);
+    }
+    ner::EntityRecognizer::load(&dir).map(Some).map_err(|e| e.to_string())
+});
+
+/// The shared entity recogniser, `None` when it is not exported; a damaged export is an error that says how to
+/// redo it.
+pub fn entity_recognizer() -> Result<Option<&'static ner::EntityRecognizer>> {
+    match &*RECOGNIZER {
+        Ok(ner) => Ok(ner.as_ref()),
+        Err(message) => Err(ScoreError::NerUnusable(message.clone())),
+    }
+}
+
+/// Version recorded with PII scores: [`RULES_VERSION`] and the name detector, `+en_core_web_sm-3.8.0` for the
+/// spaCy NER port or `+name-lists` for the fallback lists.
+pub fn rules_version() -> String {
+    match &*RECOGNIZER {
+        Ok(Some(_)) => format!("{RULES_VERSION}+{}", ner::MODEL_DIR_NAME),
+        _ => format!("{RULES_VERSION}+name-lists"),
+    }
+}
+
+/// spaCy's `nlp.max_length`: it refuses longer texts (error E088), so the reference never scored one. Longer
+/// texts here (a 10 MB line of base64 is one sentence to the segmenter) get the list-based name detector, whose
+/// time is linear, instead of minutes of NER.
+pub const NER_MAX_CHARS: usize = 1_000_000;
+
+fn within_ner_length(text: &str) -> bool {
+    text.len() <= NER_MAX_CHARS || text.chars().count() <= NER_MAX_CHARS
+}
+
+/// PERSON and ORG entities as names and organisations, as scrubadub-spacy maps them.
+fn detect_entities(ner: &ner::EntityRecognizer, text: &str, found: &mut Vec<Detection>) {
+    for entity in ner.entities(text) {
+        let kind = match entity.label {
+            "PERSON" | "PER" => PiiKind::Name,
+            "ORG" => PiiKind::Organization,
+            _ => continue,
+        };
+        found.push(Detection::new(kind, entity.range));
+    }
+}
 
 /// The PII scorer; stateless, its compiled patterns are shared process-wide.
 #[derive(Debug, Clone, Copy, Default)]
@@ -111,7 +177,7 @@ impl Scorer for PiiScorer {
     fn id(&self) -> ScorerId {
         ScorerId {
             name: "pii".into(),
-            version: RULES_VERSION.into(),
+            version: rules_version(),
         }
     }
 

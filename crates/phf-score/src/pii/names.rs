@@ -1,6 +1,7 @@
-//! Person and organisation names, standing in for the spaCy `en_core_web_sm` PERSON and ORG entities the
-//! reference detected through scrubadub-spacy. There is no NER model here, so names come from lists and
-//! shapes, tuned for precision:
+//! Person and organisation names from lists and shapes: the fallback for the spaCy `en_core_web_sm` PERSON and
+//! ORG entities the reference detected through scrubadub-spacy, used when the NER port (`super::ner`) is not
+//! exported (`scripts/score/setup-ner.sh`) and for texts longer than spaCy's `max_length`; the scorer's version
+//! says which (`+name-lists`). Tuned for precision:
 //! - PERSON: an honorific and a capitalised name (`Dr. Jane Doe`), or a first name from `lists/first_names.txt`,
 //!   with its capitalised surname and middle initial when they follow (`John F. Kennedy`, `John`). spaCy tags
 //!   a lone first name as PERSON too (a signature `Tim`, `Thanks, Chris`): on email sentences 77% of the listed

@@ -1,0 +1,184 @@
+//! Reading the exported `ner.safetensors` (written by `scripts/score/export_spacy_ner.py`) and the dense layers
+//! built from it.
+
+use std::path::Path;
+
+use safetensors::{Dtype, SafeTensors};
+
+use crate::error::{Result, ScoreError};
+
+/// The exported tensors, checked by name and shape as they are taken.
+pub struct Weights<'a> {
+    st: SafeTensors<'a>,
+    path: &'a Path,
+}
+
+impl<'a> Weights<'a> {
+    pub fn parse(bytes: &'a [u8], path: &'a Path) -> Result<Self> {
+        let st = SafeTensors::deserialize(bytes).map_err(|e| ScoreError::NerFormat {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        Ok(Self { st, path })
+    }
+
+    /// Tensor `name`, which must be float32 with shape `shape`.
+    pub fn tensor(&self, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
+        let err = |reason: String| ScoreError::NerFormat {
+            path: self.path.to_path_buf(),
+            reason,
+        };
+        let view = self.st.tensor(name).map_err(|e| err(format!("tensor `{name}`: {e}")))?;
+        if view.dtype() != Dtype::F32 || view.shape() != shape {
+            return Err(err(format!(
+                "tensor `{name}` is {:?} {:?}, expected F32 {shape:?}",
+                view.dtype(),
+                view.shape()
+            )));
+        }
+        Ok(view
+            .data()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect())
+    }
+}
+
+/// Rows computed together by [`Dense::forward`].
+const ROW_BLOCK: usize = 8;
+
+/// A dense layer `y = W x + b`, stored input-major (`wt[i * n_out + o]`) so that the inner loop runs over
+/// contiguous outputs and vectorises.
+#[derive(Debug, Clone)]
+pub struct Dense {
+    pub n_in: usize,
+    pub n_out: usize,
+    wt: Vec<f32>,
+    b: Vec<f32>,
+}
+
+impl Dense {
+    /// From a thinc weight stored output-major (`w[o * n_in + i]`, i.e. shape `(n_out…, n_in)`) and its bias.
+    pub fn from_output_major(w: &[f32], b: Vec<f32>, n_out: usize, n_in: usize) -> Self {
+        debug_assert_eq!(w.len(), n_out * n_in);
+        let mut wt = vec![0.0; n_in * n_out];
+        for o in 0..n_out {
+            for i in 0..n_in {
+                wt[i * n_out + o] = w[o * n_in + i];
+            }
+        }
+        Self { n_in, n_out, wt, b }
+    }
+
+    /// `out[r] = W x[r] + b` for every row `r` of `x` (`rows × n_in`); `out` is `rows × n_out`.
+    pub fn forward(&self, x: &[f32], out: &mut [f32]) {
+        debug_assert_eq!(out.len(), x.len() / self.n_in * self.n_out);
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::is_x86_feature_detected as has;
+            if self.n_out.is_multiple_of(32) && has!("avx512f") && has!("fma") {
+                // SAFETY: the CPU supports AVX-512F and FMA (checked just above); the shapes are the layer's.
+                unsafe { super::kernels::affine_avx512(x, self.n_in, &self.wt, &self.b, out) };
+                return;
+            }
+            if self.n_out.is_multiple_of(16) && has!("avx2") && has!("fma") {
+                // SAFETY: the CPU supports AVX2 and FMA (checked just above); the shapes are the layer's.
+                unsafe { super::kernels::affine_avx2(x, self.n_in, &self.wt, &self.b, out) };
+                return;
+            }
+        }
+        self.forward_rows(x, out);
+    }
+
+    /// The portable path: rows in blocks of [`ROW_BLOCK`], so that each weight row is read once per block; the
+    /// inner loop, over contiguous outputs, vectorises.
+    fn forward_rows(&self, x: &[f32], out: &mut [f32]) {
+        let (n_in, n_out) = (self.n_in, self.n_out);
+        for (xb, yb) in x.chunks(ROW_BLOCK * n_in).zip(out.chunks_mut(ROW_BLOCK * n_out)) {
+            for y in yb.chunks_exact_mut(n_out) {
+                y.copy_from_slice(&self.b);
+            }
+            for (i, w) in self.wt.chunks_exact(n_out).enumerate() {
+                for (xr, y) in xb.chunks_exact(n_in).zip(yb.chunks_exact_mut(n_out)) {
+                    let xi = xr[i];
+                    if xi == 0.0 {
+                        continue;
+                    }
+                    for (y, &w) in y.iter_mut().zip(w) {
+                        *y += xi * w;
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `y = W x + b` the plain way, in f64.
+    fn reference(w: &[f32], b: &[f32], x: &[f32], n_in: usize) -> Vec<f32> {
+        let n_out = b.len();
+        x.chunks_exact(n_in)
+            .flat_map(|xr| {
+                (0..n_out).map(move |o| {
+                    let dot: f64 = (0..n_in).map(|i| f64::from(w[o * n_in + i]) * f64::from(xr[i])).sum();
+                    (dot + f64::from(b[o])) as f32
+                })
+            })
+            .collect()
+    }
+
+    /// A fixed pseudo-random sequence in [-1, 1).
+    fn values(n: usize, seed: u32) -> Vec<f32> {
+        let mut state = seed;
+        (0..n)
+            .map(|_| {
+                state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (state >> 8) as f32 / (1u32 << 23) as f32 - 1.0
+            })
+            .collect()
+    }
+
+    fn assert_close(got: &[f32], want: &[f32], path: &str) {
+        assert_eq!(got.len(), want.len());
+        for (i, (g, w)) in got.iter().zip(want).enumerate() {
+            assert!((g - w).abs() < 1e-4, "{path}: output {i}: {g} vs {w}");
+        }
+    }
+
+    #[test]
+    fn every_kernel_computes_the_same_affine_map() {
+        let (n_in, n_out) = (40, 64);
+        let w = values(n_out * n_in, 1);
+        let b = values(n_out, 2);
+        let dense = Dense::from_output_major(&w, b.clone(), n_out, n_in);
+        // 1..=13 rows: full tiles of eight and four and the rows left over.
+        for rows in 1..=13 {
+            let x = values(rows * n_in, 3 + rows as u32);
+            let want = reference(&w, &b, &x, n_in);
+            let mut y = vec![0.0; rows * n_out];
+            dense.forward_rows(&x, &mut y);
+            assert_close(&y, &want, "portable");
+            dense.forward(&x, &mut y);
+            assert_close(&y, &want, "dispatched");
+            #[cfg(target_arch = "x86_64")]
+            {
+                use std::arch::is_x86_feature_detected as has;
+                if has!("avx2") && has!("fma") {
+                    y.fill(0.0);
+                    // SAFETY: the CPU supports AVX2 and FMA (checked just above); the shapes are the layer's.
+                    unsafe { super::super::kernels::affine_avx2(&x, n_in, &dense.wt, &dense.b, &mut y) };
+                    assert_close(&y, &want, "avx2");
+                }
+                if has!("avx512f") && has!("fma") {
+                    y.fill(0.0);
+                    // SAFETY: the CPU supports AVX-512F and FMA (checked just above); the shapes are the layer's.
+                    unsafe { super::super::kernels::affine_avx512(&x, n_in, &dense.wt, &dense.b, &mut y) };
+                    assert_close(&y, &want, "avx512");
+                }
+            }
+        }
+    }
+}
