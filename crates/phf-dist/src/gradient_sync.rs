@@ -146,8 +146,9 @@ impl GradientSync {
         match reducer {
             Some(r) => {
                 r.prepare_for_backward(loss)?;
+                // a collective that fails inside the backward pass (a rank that died) comes out of autograd
                 loss.f_backward()
-                    .map_err(|e| DistError::Torch(format!("backward pass with the overlapped all-reduce: {e}")))?;
+                    .map_err(|e| r.failed("all-reduce of gradients during the backward pass", e.to_string()))?;
                 r.finish()
             }
             None => loss

@@ -196,12 +196,17 @@ impl Reducer {
     }
 
     fn error(&self, what: &str, err: *mut c_char) -> DistError {
+        self.failed(what, take_message(err))
+    }
+
+    /// A collective of this rank's group that failed: `what` it was, and c10d's `message`.
+    pub fn failed(&self, what: &str, message: String) -> DistError {
         DistError::Collective {
             what: what.to_string(),
             rank: self.rank,
             world_size: self.world_size,
             timeout_s: self.timeout_s,
-            message: take_message(err),
+            message,
         }
     }
 }
