@@ -86,12 +86,13 @@ pub fn overlap(a: &OverlapArgs) -> Result<()> {
     };
     tch::manual_seed(0);
     let model = Gpt::new(config.clone(), device);
-    let params: Vec<(String, Tensor)> = model
+    let mut params: Vec<(String, Tensor)> = model
         .vs
         .variables()
         .into_iter()
         .filter(|(_, t)| t.requires_grad())
         .collect();
+    params.sort_by(|a, b| a.0.cmp(&b.0)); // the flat all-reduce needs the same order on every rank
     let mut sync = GradientSync::new(&dp, &params, SyncMode::Overlap(ReducerOptions::default()))?;
     if !sync.overlapped() {
         bail!("the overlapped all-reduce is unavailable here: {}", sync.describe());
