@@ -105,7 +105,7 @@ fn loss(params: &[(String, Tensor)], x: &Tensor, y: &Tensor, side: bool) -> Tens
     let h = (h.matmul(param(params, "l2.w")) + param(params, "l2.b")).tanh();
     let mut out = h.matmul(param(params, "l3.w"));
     if side {
-        out = out + x.matmul(param(params, "side.w"));
+        out += x.matmul(param(params, "side.w"));
     }
     (out - y).square().mean(Kind::Float)
 }
