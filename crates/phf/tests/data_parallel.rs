@@ -2,7 +2,8 @@
 //! (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT):
 //! - after K updates both ranks hold the same parameters, equal within 1e-5 to one process over the same global
 //!   batch, with the same losses along the way (gradients all-reduced during the backward pass, c10d::Reducer);
-//! - the flat post-backward all-reduce (PHF_DIST_OVERLAP=0) ends on the same parameters;
+//! - the flat post-backward all-reduce (PHF_DIST_OVERLAP=0) ends on the same parameters, also with AWR's value
+//!   head;
 //! - a run stopped and resumed at the same world size ends where the uninterrupted run ends, and its checkpoint
 //!   samples on one process;
 //! - a rank that dies, or a batch that does not split over the ranks, is an error, not a hang.
@@ -282,6 +283,35 @@ fn two_ranks_end_where_one_process_ends_on_the_same_global_batch() {
     );
     assert!(sample.status.success(), "{}", String::from_utf8_lossy(&sample.stderr));
     assert!(String::from_utf8_lossy(&sample.stdout).contains("--- sample 2 ---"));
+}
+
+#[test]
+fn awr_value_head_is_reduced_during_the_backward_pass_like_after_it() {
+    // AWR adds the value head, whose only gradient comes from the value loss: the overlapped all-reduce must
+    // reduce it every update (every trainable parameter must get a gradient) and end where the flat one ends
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let config = setup(tmp.path(), 3 * 4 * 2 * 32);
+    let (overlapped, flat) = (tmp.path().join("overlapped"), tmp.path().join("flat"));
+    let awr = [
+        "--set",
+        "objective.name=awr",
+        "--set",
+        "objective.alpha=0.5",
+        "--set",
+        "objective.beta=10",
+    ];
+    let [rank0, rank1] = two_ranks(&train_args(&config, &overlapped, &awr));
+    assert_eq!(rank0["parameters_sha256"], rank1["parameters_sha256"]);
+    two_ranks_with(&train_args(&config, &flat, &awr), &[("PHF_DIST_OVERLAP", "0")]);
+    let (a, b) = (weights(&overlapped), weights(&flat));
+    assert!(
+        a.keys().any(|k| k.contains("value_head")),
+        "AWR trains a value head: {:?}",
+        a.keys()
+    );
+    let diff = max_abs_diff(&a, &b);
+    eprintln!("AWR, overlapped vs flat all-reduce after 3 updates: max |Δθ| = {diff:e}");
+    assert!(diff < 1e-6, "AWR, overlapped vs flat: parameters differ by {diff}");
 }
 
 #[test]
