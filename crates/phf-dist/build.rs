@@ -42,7 +42,12 @@ fn build_shim() {
             gloo.display()
         );
     }
-    const SOURCES: [&str; 3] = ["csrc/c10d_shim.cpp", "csrc/gloo.cpp", "csrc/nccl.cpp"];
+    const SOURCES: [&str; 4] = [
+        "csrc/c10d_shim.cpp",
+        "csrc/gloo.cpp",
+        "csrc/nccl.cpp",
+        "csrc/reducer.cpp",
+    ];
     for file in SOURCES.iter().chain(&["csrc/group.hpp"]) {
         println!("cargo:rerun-if-changed={file}");
     }

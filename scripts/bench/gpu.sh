@@ -5,7 +5,8 @@
 #      PyTorch eager and torch.compile (Hugging Face GPT2LMHeadModel with SDPA, bf16 autocast), side by side, at
 #      micro-batch 16 (the gpt2 scale's) and 32;
 #   2. the gradient all-reduce of one update in a group of one process: NCCL (its code path: unique id through
-#      the TCPStore, the current stream, the watchdog) and Gloo (staged through host memory);
+#      the TCPStore, the current stream, the watchdog) and Gloo (staged through host memory); then training
+#      updates whose all-reduce overlaps the backward pass (c10d::Reducer on NCCL), checked against the flat one;
 #   3. the full `phf train` loop on that GPU (input prefetch, pinned memory, TF32, MFU in the log) on a corpus
 #      generated on the spot, as one process and as 2 data-parallel ranks (Gloo, both on GPU 0).
 # MFU = tokens/s × FLOPs per token / peak, FLOPs per token = 6N + 12·L·d·T (N: parameters without the position
@@ -78,6 +79,10 @@ bench compile_b16 180 "$python" "$here/train_pytorch.py" --preset "$preset" --de
 # 2. the gradient all-reduce of one update (gpt2: 0.5 GB) in a group of one: NCCL, and Gloo staged through the host
 bench allreduce_nccl 60 "$phf" bench all-reduce --preset "$preset" --device "$device"
 PHF_DIST_BACKEND=gloo bench allreduce_gloo 60 "$phf" bench all-reduce --preset "$preset" --device "$device"
+# ... and overlapping the backward pass: c10d::Reducer over phf's NCCL backend (its own stream, CUDA futures),
+# training updates with the all-reduce during the backward pass, after it (flat) and without it, in a group of one;
+# checks that the flat and the overlapped update average the same gradients
+bench overlap_nccl 60 "$phf" bench overlap --preset "$preset" --device "$device" --batch-size 8 --rounds 5
 
 # 3. the whole training loop: a generated corpus, a tokenizer, 1024-token shards, then `phf train`
 work="$out/train"
@@ -147,6 +152,13 @@ for r in rows:
     if r["bench"].startswith("allreduce_"):
         print(f"- all-reduce of the {r['preset']} gradients ({r['bytes'] / 1e6:.0f} MB), {r['backend']}, group of "
               f"{r['world_size']}: {1000 * r['seconds_per_all_reduce']:.1f} ms")
+for r in rows:
+    if r["bench"].startswith("overlap_"):
+        o, f, n = r["overlap"], r["flat"], r["no_all_reduce"]
+        print(f"- update of {r['preset']} ({r['batch_size_per_rank']} sequences), {r['backend']}, group of "
+              f"{r['world_size']}: no all-reduce {1000 * n['update_s']:.1f} ms, flat {1000 * f['update_s']:.1f} ms, "
+              f"overlapped {1000 * o['update_s']:.1f} ms; overlapped vs flat gradients: max |diff| "
+              f"{r['overlap_vs_flat_max_abs_grad_diff']:.2e}")
 for r in rows:
     if r["bench"].startswith("train_"):
         mfu = r.get("mfu")

@@ -14,41 +14,12 @@
 #include <ATen/Context.h>
 
 #include <cstdint>
-#include <cstdlib>
-#include <cstring>
 #include <string>
 
 namespace {
 
-struct Group {
-  c10::intrusive_ptr<c10d::Store> store;
-  std::unique_ptr<phf::Communicator> comm;
-  int world_size;
-};
-
-char* copy_message(const std::string& message) {
-  char* out = static_cast<char*>(std::malloc(message.size() + 1));
-  if (out != nullptr) {
-    std::memcpy(out, message.c_str(), message.size() + 1);
-  }
-  return out;
-}
-
-// Runs `body`; on a C++ exception stores its message (without libtorch's C++ backtrace) in `*err`, returns -1.
-template <typename F>
-int guarded(char** err, F&& body) {
-  try {
-    body();
-    return 0;
-  } catch (const c10::Error& e) {
-    *err = copy_message(e.what_without_backtrace());
-  } catch (const std::exception& e) {
-    *err = copy_message(e.what());
-  } catch (...) {
-    *err = copy_message("unknown C++ exception");
-  }
-  return -1;
-}
+using phf::Group;
+using phf::guarded;
 
 // Consecutive runs of `tensors` whose sizes add up to at most `bucket_bytes` (a larger tensor is a bucket alone).
 std::vector<std::vector<at::Tensor>> buckets_of(const std::vector<at::Tensor>& tensors, int64_t bucket_bytes) {
@@ -132,7 +103,10 @@ void* phf_pg_new(int backend, const char* host, uint16_t port, int rank, int wor
     std::unique_ptr<phf::Communicator> comm = backend == 1
         ? phf::make_nccl(*store, rank, world_size, cuda_device, timeout)
         : phf::make_gloo(store, host, rank, world_size, timeout);
-    out = new Group{store, std::move(comm), world_size};
+    auto process_group = c10::make_intrusive<c10d::ProcessGroup>(store, rank, world_size);
+    process_group->setBackend(comm->device().type(), comm->backend_type(), comm->backend());
+    process_group->setDefaultBackend(comm->backend_type());
+    out = new Group{store, std::move(comm), process_group, world_size};
   });
   return out;
 }

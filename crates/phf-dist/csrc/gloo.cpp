@@ -33,6 +33,10 @@ class Gloo final : public Communicator {
 
   c10::Device device() const override { return c10::Device(c10::kCPU); }
 
+  c10::intrusive_ptr<c10d::Backend> backend() const override { return backend_; }
+
+  c10d::ProcessGroup::BackendType backend_type() const override { return c10d::ProcessGroup::BackendType::GLOO; }
+
   void all_reduce(std::vector<at::Tensor>& flats, Op op) override {
     c10d::AllreduceOptions opts;
     opts.reduceOp = op == Op::Min ? c10d::ReduceOp::MIN : op == Op::Max ? c10d::ReduceOp::MAX : c10d::ReduceOp::SUM;

@@ -57,6 +57,19 @@ impl DataParallel {
         })
     }
 
+    /// One rank of `launch` with a process group even when it is the only process: a group of one runs the
+    /// collectives' real code path (benchmarks, and checking NCCL on a machine with one GPU).
+    pub fn join_group(launch: &Launch, backend: Backend) -> Result<DataParallel, DistError> {
+        Ok(DataParallel {
+            group: Some(ProcessGroup::join(launch, backend)?),
+            backend: Some(backend),
+            rank: launch.rank,
+            world_size: launch.world_size,
+            local_rank: launch.local_rank,
+            local_world_size: launch.local_world_size,
+        })
+    }
+
     pub fn rank(&self) -> usize {
         self.rank
     }
@@ -77,6 +90,11 @@ impl DataParallel {
         let local = self.local_world_size.filter(|&n| n > 1)?;
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         Some((cores / local).max(1))
+    }
+
+    /// The process group, when there is one.
+    pub fn group(&self) -> Option<&ProcessGroup> {
+        self.group.as_ref()
     }
 
     /// The collectives' backend, when there is a group.

@@ -5,7 +5,9 @@
 //! `MASTER_PORT` ([`Launch::from_env`]), rank 0 serves a TCPStore at the master address, and the ranks form a
 //! process group over it: Gloo (c10d's, host memory) or NCCL (GPU memory; see [`Backend`]). So `torchrun`, Slurm's
 //! `srun` and Kubernetes jobs can all start phf.
-//! [`DataParallel`] is what the trainer holds: one process (no group) or one rank of many.
+//! [`DataParallel`] is what the trainer holds: one process (no group) or one rank of many. [`GradientSync`]
+//! averages the gradients over the ranks, by default during the backward pass with PyTorch DDP's own
+//! `c10d::Reducer` ([`Reducer`], `csrc/reducer.cpp`), or after it in flat buckets (`PHF_DIST_OVERLAP=0`).
 //!
 //! Failures are errors, never hangs: joining waits at most `PHF_DIST_TIMEOUT_S` seconds for the other ranks, every
 //! collective carries the same timeout, and a rank that dies closes its sockets, which fails the others' next
@@ -13,15 +15,19 @@
 
 mod backend;
 mod data_parallel;
+mod gradient_sync;
 mod launch;
 mod precision;
 mod process_group;
+mod reducer;
 
 pub use backend::{Backend, BACKEND_ENV};
 pub use data_parallel::DataParallel;
+pub use gradient_sync::{GradientSync, SyncMode, FIND_UNUSED_ENV, OVERLAP_ENV};
 pub use launch::{Launch, DEFAULT_TIMEOUT_S, TIMEOUT_ENV};
 pub use precision::{float32_matmul_precision, set_float32_matmul_precision, MatmulPrecision};
 pub use process_group::{ProcessGroup, ReduceOp, DEFAULT_BUCKET_BYTES};
+pub use reducer::{Reducer, ReducerOptions, DEFAULT_FIRST_BUCKET_BYTES};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DistError {

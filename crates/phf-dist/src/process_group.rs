@@ -127,6 +127,20 @@ impl ProcessGroup {
         self.world_size
     }
 
+    /// How long joining and each collective may wait for the other ranks.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The shim's group, for the Reducer built on it.
+    pub(crate) fn raw(&self) -> *mut c_void {
+        self.raw
+    }
+
+    pub fn bucket_bytes(&self) -> usize {
+        self.bucket_bytes
+    }
+
     /// Collectives flatten their tensors into buckets of at most this many bytes (one c10d call per bucket).
     pub fn set_bucket_bytes(&mut self, bytes: usize) {
         self.bucket_bytes = bytes.max(1);

@@ -16,5 +16,5 @@ pub mod trainer;
 pub use config::TrainConfig;
 pub use objective::{Mle, Objective, ObjectiveInput, ObjectiveOutput};
 pub use objectives::ObjectiveSection;
-pub use phf_dist::DataParallel;
+pub use phf_dist::{DataParallel, SyncMode};
 pub use trainer::{check_world_size, train, TrainError, TrainOptions, TrainSummary};

@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use phf_data::loader::SequentialBatches;
 use phf_data::{Loader, Shard, Tokenizer};
-use phf_dist::{DataParallel, MatmulPrecision};
+use phf_dist::{DataParallel, GradientSync, MatmulPrecision, SyncMode};
 use phf_lm::{device, DeviceSpec, Gpt};
 use sha2::{Digest, Sha256};
 use tch::{Device, Kind, Tensor};
@@ -56,6 +56,9 @@ pub struct TrainOptions {
     /// This process's place in a data-parallel run (`DataParallel::from_env()` reads torchrun's variables), or
     /// `DataParallel::single()`.
     pub data_parallel: DataParallel,
+    /// When the gradients are averaged over the ranks (`SyncMode::from_env()` reads PHF_DIST_OVERLAP); ignored by
+    /// a single process.
+    pub gradient_sync: SyncMode,
 }
 
 /// The peak assumed for MFU on a GPU when `training.peak_tflops` is unset: H100/H200 SXM, dense bf16.
@@ -146,6 +149,8 @@ pub fn train(config: &TrainConfig, opts: &TrainOptions) -> Result<TrainSummary, 
     };
     // every replica starts from rank 0's parameters (the same seed gives the same ones; this makes sure)
     dp.broadcast_from_main(&run.model.vs.trainable_variables(), "broadcast of rank 0's parameters")?;
+    // gradients averaged over the ranks during the backward pass (c10d::Reducer) unless PHF_DIST_OVERLAP=0
+    let mut sync = GradientSync::new(dp, &trainable_named(&run.model), opts.gradient_sync)?;
     if dp.is_main() {
         let config_path = opts.run_dir.join(checkpoint::RUN_CONFIG_FILE);
         std::fs::write(&config_path, &run.config_toml).map_err(io(&config_path))?;
@@ -187,6 +192,7 @@ pub fn train(config: &TrainConfig, opts: &TrainOptions) -> Result<TrainSummary, 
             run.config.training.batch_size / dp.world_size(),
             run.config.training.batch_size
         ));
+        log.println(&format!("data-parallel: {}", sync.describe()));
     }
     if let Some(peak) = run.peak_tflops {
         log.println(&format!(
@@ -209,7 +215,7 @@ pub fn train(config: &TrainConfig, opts: &TrainOptions) -> Result<TrainSummary, 
     let (peak_tflops, flops_per_token) = (run.peak_tflops, run.model.config.flops_per_token());
     let mfu = |tok_s: f64| Some(tok_s * flops_per_token / (peak_tflops? * 1e12 * dp.world_size() as f64));
     while state.step < last_step {
-        let row = run.update(state.step, dp)?;
+        let row = run.update(state.step, dp, &mut sync)?;
         state.step += 1;
         state.tokens_seen += run.tokens_per_step();
         state.loader = run.loader.position();
@@ -299,6 +305,16 @@ pub fn train(config: &TrainConfig, opts: &TrainOptions) -> Result<TrainSummary, 
         world_size: dp.world_size(),
         parameters_sha256,
     })
+}
+
+/// The parameters that train, named (the Reducer hooks them; every rank names the same ones).
+fn trainable_named(model: &Gpt) -> Vec<(String, Tensor)> {
+    model
+        .vs
+        .variables()
+        .into_iter()
+        .filter(|(_, t)| t.requires_grad())
+        .collect()
 }
 
 /// SHA-256 of the parameters (in name order, as little-endian bytes), after checking that every rank has the same:
@@ -464,8 +480,8 @@ impl Run {
     }
 
     /// Update number `step` (0-based): grad_accum forward/backward passes, gradients averaged over the
-    /// data-parallel ranks, clip, AdamW.
-    fn update(&mut self, step: u64, dp: &DataParallel) -> Result<UpdateRow, TrainError> {
+    /// data-parallel ranks (during the last backward pass, or after it: `sync`), clip, AdamW.
+    fn update(&mut self, step: u64, dp: &DataParallel, sync: &mut GradientSync) -> Result<UpdateRow, TrainError> {
         // Dropout draws from libtorch's global generator: reseeding it from (seed, step) makes every update
         // reproducible without saving generator state, so a resumed run continues exactly. Each rank draws its
         // own masks (rank 0 those of a single-process run).
@@ -480,7 +496,11 @@ impl Run {
         let mut loss_sum = 0.0;
         let mut components: Vec<(&'static str, f64)> = Vec::new();
         let mut hash = 0xcbf2_9ce4_8422_2325u64;
-        for _ in 0..accum {
+        for micro in 0..accum {
+            // only the last micro-batch's backward pass all-reduces (DDP's no_sync before it): still exact, as the
+            // gradients are accumulated locally first
+            let last = micro + 1 == accum;
+            sync.before_forward(last)?;
             let fetched = self.loader.next_batch().map_err(TrainError::Invalid)?;
             for &t in &fetched.batch.tokens {
                 hash = (hash ^ t as u64).wrapping_mul(0x0100_0000_01b3);
@@ -494,7 +514,7 @@ impl Run {
                 values: out.values.as_ref(),
             };
             let result = self.objective.loss(&input);
-            (&result.loss / accum as f64).backward();
+            sync.backward(&(&result.loss / accum as f64), last)?;
             loss_sum += result.loss.double_value(&[]);
             for (i, (name, value)) in result.components.iter().enumerate() {
                 let v = value.double_value(&[]) / accum as f64;
@@ -505,7 +525,7 @@ impl Run {
             }
         }
         // every rank's batch counts equally: the mean over ranks of their means is the global batch's mean
-        dp.average(&self.optimizer.gradients(), "all-reduce of gradients")?;
+        sync.average_after_backward(dp, &self.optimizer.gradients())?;
         let mut numbers: Vec<f64> = components.iter().map(|c| c.1).collect();
         numbers.push(loss_sum / accum as f64);
         let totals = dp.sum(&numbers, "all-reduce of the loss")?;

@@ -1,7 +1,9 @@
 //! Data-parallel `phf train` on CPU, two processes on loopback (c10d Gloo), started the way torchrun starts them
 //! (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT):
 //! - after K updates both ranks hold the same parameters, equal within 1e-5 to one process over the same global
-//!   batch, with the same losses along the way;
+//!   batch, with the same losses along the way (gradients all-reduced during the backward pass, c10d::Reducer);
+//! - the flat post-backward all-reduce (PHF_DIST_OVERLAP=0) ends on the same parameters, also with AWR's value
+//!   head;
 //! - a run stopped and resumed at the same world size ends where the uninterrupted run ends, and its checkpoint
 //!   samples on one process;
 //! - a rank that dies, or a batch that does not split over the ranks, is an error, not a hang.
@@ -15,13 +17,14 @@ use std::time::{Duration, Instant};
 use phf_data::{prepare, PrepareOptions, Tokenizer};
 use tch::Tensor;
 
-const TORCHRUN_VARS: [&str; 6] = [
+const TORCHRUN_VARS: [&str; 7] = [
     "RANK",
     "WORLD_SIZE",
     "LOCAL_RANK",
     "MASTER_ADDR",
     "MASTER_PORT",
     "PHF_DIST_TIMEOUT_S",
+    "PHF_DIST_OVERLAP",
 ];
 
 fn s(path: &Path) -> &str {
@@ -87,6 +90,10 @@ fn free_port() -> u16 {
 
 /// `phf args...` as one rank of `world` (None: a plain single process, whatever this test's environment holds).
 fn phf(args: &[&str], rank: Option<(usize, usize, u16)>) -> Child {
+    phf_command(args, rank).spawn().expect("run the phf binary")
+}
+
+fn phf_command(args: &[&str], rank: Option<(usize, usize, u16)>) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_phf"));
     cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
     for var in TORCHRUN_VARS {
@@ -100,7 +107,7 @@ fn phf(args: &[&str], rank: Option<(usize, usize, u16)>) -> Child {
             .env("MASTER_PORT", port.to_string())
             .env("PHF_DIST_TIMEOUT_S", "60");
     }
-    cmd.spawn().expect("run the phf binary")
+    cmd
 }
 
 /// Waits for a process; one still running after `limit` is killed and reported as hung. A guard against
@@ -139,8 +146,17 @@ fn train_args<'a>(config: &'a Path, run_dir: &'a Path, extra: &[&'a str]) -> Vec
 
 /// Runs `args` as ranks 0 and 1 of 2; returns both summaries.
 fn two_ranks(args: &[&str]) -> [serde_json::Value; 2] {
+    two_ranks_with(args, &[])
+}
+
+/// `two_ranks` with extra environment variables.
+fn two_ranks_with(args: &[&str], env: &[(&str, &str)]) -> [serde_json::Value; 2] {
     let port = free_port();
-    let ranks = [0, 1].map(|r| phf(args, Some((r, 2, port))));
+    let ranks = [0, 1].map(|r| {
+        let mut child = phf_command(args, Some((r, 2, port)));
+        child.envs(env.iter().copied());
+        child.spawn().expect("run the phf binary")
+    });
     let outs = ranks.map(|c| finish(c, Duration::from_secs(300)));
     [succeeded(&outs[0], "rank 0"), succeeded(&outs[1], "rank 1")]
 }
@@ -184,9 +200,10 @@ fn two_ranks_end_where_one_process_ends_on_the_same_global_batch() {
     let tmp = tempfile::tempdir().expect("tempdir");
     // 6 updates of 4 sequences × 2 accumulation steps × 32 tokens
     let config = setup(tmp.path(), 6 * 4 * 2 * 32);
-    let (single, dp, resumed) = (
+    let (single, dp, flat, resumed) = (
         tmp.path().join("single"),
         tmp.path().join("dp"),
+        tmp.path().join("flat"),
         tmp.path().join("resumed"),
     );
 
@@ -224,6 +241,24 @@ fn two_ranks_end_where_one_process_ends_on_the_same_global_batch() {
         "validation loss",
     );
 
+    // the flat post-backward all-reduce (PHF_DIST_OVERLAP=0) ends where the overlapped one (the default) ends
+    let [flat0, _] = two_ranks_with(&train_args(&config, &flat, &[]), &[("PHF_DIST_OVERLAP", "0")]);
+    let flat_diff = max_abs_diff(&weights(&flat), &weights(&dp));
+    eprintln!(
+        "overlapped vs flat all-reduce after 6 updates: max |Δθ| = {flat_diff:e}, digests {} / {digest}",
+        flat0["parameters_sha256"]
+    );
+    assert!(
+        flat_diff < 1e-6,
+        "overlapped vs flat all-reduce: parameters differ by {flat_diff}"
+    );
+    assert_close(
+        &losses(&flat, "loss"),
+        &losses(&dp, "loss"),
+        1e-6,
+        "training loss, flat vs overlapped",
+    );
+
     // stopped after 3 updates, then resumed at the same world size: ends where the uninterrupted run ended
     two_ranks(&train_args(&config, &resumed, &["--set", "training.max_steps=3"]));
     let [again, _] = two_ranks(&train_args(
@@ -248,6 +283,35 @@ fn two_ranks_end_where_one_process_ends_on_the_same_global_batch() {
     );
     assert!(sample.status.success(), "{}", String::from_utf8_lossy(&sample.stderr));
     assert!(String::from_utf8_lossy(&sample.stdout).contains("--- sample 2 ---"));
+}
+
+#[test]
+fn awr_value_head_is_reduced_during_the_backward_pass_like_after_it() {
+    // AWR adds the value head, whose only gradient comes from the value loss: the overlapped all-reduce must
+    // reduce it every update (every trainable parameter must get a gradient) and end where the flat one ends
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let config = setup(tmp.path(), 3 * 4 * 2 * 32);
+    let (overlapped, flat) = (tmp.path().join("overlapped"), tmp.path().join("flat"));
+    let awr = [
+        "--set",
+        "objective.name=awr",
+        "--set",
+        "objective.alpha=0.5",
+        "--set",
+        "objective.beta=10",
+    ];
+    let [rank0, rank1] = two_ranks(&train_args(&config, &overlapped, &awr));
+    assert_eq!(rank0["parameters_sha256"], rank1["parameters_sha256"]);
+    two_ranks_with(&train_args(&config, &flat, &awr), &[("PHF_DIST_OVERLAP", "0")]);
+    let (a, b) = (weights(&overlapped), weights(&flat));
+    assert!(
+        a.keys().any(|k| k.contains("value_head")),
+        "AWR trains a value head: {:?}",
+        a.keys()
+    );
+    let diff = max_abs_diff(&a, &b);
+    eprintln!("AWR, overlapped vs flat all-reduce after 3 updates: max |Δθ| = {diff:e}");
+    assert!(diff < 1e-6, "AWR, overlapped vs flat: parameters differ by {diff}");
 }
 
 #[test]

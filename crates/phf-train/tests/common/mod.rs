@@ -121,5 +121,6 @@ pub fn opts(run_dir: &Path, resume: bool) -> TrainOptions {
         resume,
         progress: false,
         data_parallel: phf_train::DataParallel::single(),
+        gradient_sync: phf_train::SyncMode::Flat,
     }
 }

@@ -1,4 +1,4 @@
-//! `phf bench train|sample|all-reduce`: throughput of the training step, of KV-cached sampling on random weights
+//! `phf bench train|sample|all-reduce|overlap`: throughput of the training step, of KV-cached sampling on random weights
 //! and tokens, and of the data-parallel gradient all-reduce, printed as one JSON line. `make bench` runs these beside the same model in PyTorch
 //! (scripts/bench/) and reports the ratios; timings are never asserted in tests.
 
@@ -23,6 +23,9 @@ pub enum BenchCommand {
     /// describe (a group of one process when they are unset): the communication cost of one update. The backend
     /// is NCCL on a GPU and Gloo otherwise (PHF_DIST_BACKEND overrides).
     AllReduce(AllReduceArgs),
+    /// Training updates at several ranks with the gradient all-reduce overlapping the backward pass (c10d's
+    /// Reducer), after it (flat) and without it: how much of the communication the overlap hides.
+    Overlap(super::bench_overlap::OverlapArgs),
 }
 
 #[derive(Args)]
@@ -72,6 +75,7 @@ pub fn run(command: BenchCommand) -> Result<()> {
         BenchCommand::Train(a) => train(&a),
         BenchCommand::Sample(a) => sample(&a),
         BenchCommand::AllReduce(a) => all_reduce(&a),
+        BenchCommand::Overlap(a) => super::bench_overlap::overlap(&a),
     }
 }
 

@@ -12,7 +12,7 @@ use phf_data::{Shard, Threshold};
 use phf_eval::report::{write_report, EvaluatedRun};
 use phf_lm::DeviceSpec;
 use phf_train::presets::Presets;
-use phf_train::{checkpoint, train, DataParallel, TrainOptions};
+use phf_train::{checkpoint, train, DataParallel, SyncMode, TrainOptions};
 
 use super::corpus_fetch::{fetch_corpus, FetchArgs, TaskArg};
 use super::eval::{evaluate, EvalArgs};
@@ -350,6 +350,7 @@ fn train_run(a: &GridArgs, task: &str, objective: &str, run_dir: &Path, mut over
             resume,
             progress: true,
             data_parallel: DataParallel::single(),
+            gradient_sync: SyncMode::Flat,
         },
     )?;
     std::fs::write(&done, "").with_context(|| format!("writing {}", done.display()))?;

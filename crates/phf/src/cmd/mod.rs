@@ -1,6 +1,7 @@
 //! One module per subcommand; each parses its arguments (clap derive) and calls the library crates.
 
 pub mod bench;
+pub mod bench_overlap;
 pub mod corpus;
 pub mod corpus_fetch;
 pub mod demo;

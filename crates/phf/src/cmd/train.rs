@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use phf_dist::{Backend, Launch};
+use phf_dist::{Backend, Launch, SyncMode};
 use phf_lm::DeviceSpec;
 use phf_train::checkpoint;
 use phf_train::presets::Presets;
@@ -78,6 +78,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
         resume: a.resume,
         progress: !a.quiet,
         data_parallel,
+        gradient_sync: SyncMode::from_env()?,
     };
     let summary = train(&config, &opts)?;
     println!("{}", serde_json::to_string_pretty(&summary)?);
