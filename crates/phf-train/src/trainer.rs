@@ -175,7 +175,7 @@ pub fn train(config: &TrainConfig, opts: &TrainOptions) -> Result<TrainSummary, 
         run.config.model.preset,
         run.model.config.num_params() as f64 / 1e6,
         device::describe(run.model.device()),
-        run.objective.name(),
+        objective_label(&run.config.objective.name, run.objective.name()),
         total_steps,
         run.tokens_per_step(),
         if state.step > 0 {
@@ -632,7 +632,7 @@ fn check_threshold_splits(shard: &Shard, threshold: f64) -> Result<(), TrainErro
     scores.sort_by(f32::total_cmp);
     let q = |p: f64| scores[((scores.len() - 1) as f64 * p).round() as usize];
     Err(TrainError::Invalid(format!(
-        "config key objective.threshold = {threshold} marks {} token of {} aligned: token-score quantiles are          q0.05 = {}, q0.5 = {}, q0.95 = {}, max = {}; pick a threshold between them",
+        "config key objective.threshold = {threshold} marks {} token of {} aligned: token-score quantiles are q0.05 = {}, q0.5 = {}, q0.95 = {}, max = {}; pick a threshold between them",
         if aligned == 0 { "no" } else { "every" },
         shard.path().display(),
         q(0.05),
@@ -640,4 +640,14 @@ fn check_threshold_splits(shard: &Shard, threshold: f64) -> Result<(), TrainErro
         q(0.95),
         q(1.0),
     )))
+}
+
+/// The configured objective, with its loss when that has another name: filtering and conditional training are
+/// MLE on their own data.
+fn objective_label(configured: &str, loss: &str) -> String {
+    if configured == loss {
+        configured.to_string()
+    } else {
+        format!("{configured} ({loss} loss on its data)")
+    }
 }
