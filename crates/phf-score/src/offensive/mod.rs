@@ -34,14 +34,7 @@ pub const MODEL_DIR_NAME: &str = "alt-profanity-check-1.9.1";
 /// The per-user cache directory holding the export: `$PHF_CACHE` or `$HOME/.cache/phf`, then
 /// `scorers/alt-profanity-check-1.9.1`.
 pub fn default_model_dir() -> PathBuf {
-    let cache = std::env::var_os("PHF_CACHE").map(PathBuf::from).unwrap_or_else(|| {
-        std::env::var_os("HOME")
-            .map(PathBuf::from)
-            .unwrap_or_default()
-            .join(".cache")
-            .join("phf")
-    });
-    cache.join("scorers").join(MODEL_DIR_NAME)
+    crate::scorer_cache_dir(MODEL_DIR_NAME)
 }
 
 /// K sigmoid-calibrated linear SVMs over the same features.

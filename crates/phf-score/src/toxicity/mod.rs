@@ -73,14 +73,7 @@ impl ToxicityLabel {
 /// The per-user cache directory holding the export: `$PHF_CACHE` or `$HOME/.cache/phf`, then
 /// `scorers/tox-block-0.1.2`.
 pub fn default_model_dir() -> PathBuf {
-    let cache = std::env::var_os("PHF_CACHE").map(PathBuf::from).unwrap_or_else(|| {
-        std::env::var_os("HOME")
-            .map(PathBuf::from)
-            .unwrap_or_default()
-            .join(".cache")
-            .join("phf")
-    });
-    cache.join("scorers").join(MODEL_DIR_NAME)
+    crate::scorer_cache_dir(MODEL_DIR_NAME)
 }
 
 /// The toxicity scorer: tokenizer + BiLSTM, shared read-only across threads.

@@ -43,14 +43,7 @@ const FILES: [&str; 4] = ["manifest.json", "tokenizer.json", "lexeme_norm.json",
 /// The per-user cache directory holding the export: `$PHF_CACHE` or `$HOME/.cache/phf`, then
 /// `scorers/en_core_web_sm-3.8.0`.
 pub fn default_model_dir() -> PathBuf {
-    let cache = std::env::var_os("PHF_CACHE").map(PathBuf::from).unwrap_or_else(|| {
-        std::env::var_os("HOME")
-            .map(PathBuf::from)
-            .unwrap_or_default()
-            .join(".cache")
-            .join("phf")
-    });
-    cache.join("scorers").join(MODEL_DIR_NAME)
+    crate::scorer_cache_dir(MODEL_DIR_NAME)
 }
 
 #[derive(Deserialize)]
