@@ -169,34 +169,60 @@ fn sample(a: &BenchArgs) -> Result<()> {
     Ok(())
 }
 
+/// One rank of a communication benchmark: from the torchrun variables, or a world of one on a free local port.
+pub(super) struct BenchRank {
+    pub launch: Launch,
+    /// This rank's device (`cuda:LOCAL_RANK` when `cuda` was asked for).
+    pub spec: DeviceSpec,
+    pub device: tch::Device,
+    pub backend: Backend,
+}
+
+impl BenchRank {
+    pub fn from_env(device: DeviceSpec) -> Result<BenchRank> {
+        let launch = match Launch::from_env()? {
+            Some(launch) => launch,
+            None => Launch {
+                rank: 0,
+                world_size: 1,
+                local_rank: 0,
+                local_world_size: Some(1),
+                master_addr: "127.0.0.1".into(),
+                master_port: std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port(),
+                timeout: std::time::Duration::from_secs_f64(phf_dist::DEFAULT_TIMEOUT_S),
+            },
+        };
+        let spec = rank_device(device, launch.local_rank);
+        let gpu = match spec {
+            DeviceSpec::Cuda(index) => Some(index),
+            DeviceSpec::Cpu => None,
+        };
+        Ok(BenchRank {
+            device: spec.resolve()?,
+            backend: Backend::from_env(gpu)?,
+            launch,
+            spec,
+        })
+    }
+}
+
+/// A model preset by name, or an error listing them.
+pub(super) fn preset(name: &str) -> Result<GptConfig> {
+    match GptConfig::preset(name) {
+        Some(config) => Ok(config),
+        None => bail!("unknown preset `{name}`; choose one of {:?}", phf_lm::config::PRESETS),
+    }
+}
+
 fn all_reduce(a: &AllReduceArgs) -> Result<()> {
-    let launch = match Launch::from_env()? {
-        Some(launch) => launch,
-        None => Launch {
-            rank: 0,
-            world_size: 1,
-            local_rank: 0,
-            local_world_size: Some(1),
-            master_addr: "127.0.0.1".into(),
-            master_port: std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port(),
-            timeout: std::time::Duration::from_secs_f64(phf_dist::DEFAULT_TIMEOUT_S),
-        },
-    };
-    let spec = rank_device(a.device, launch.local_rank);
-    let device = spec.resolve()?;
-    let gpu = match spec {
-        DeviceSpec::Cuda(index) => Some(index),
-        DeviceSpec::Cpu => None,
-    };
-    let backend = Backend::from_env(gpu)?;
+    let BenchRank {
+        launch,
+        spec,
+        device,
+        backend,
+    } = BenchRank::from_env(a.device)?;
     let group = ProcessGroup::join(&launch, backend)?;
-    let Some(config) = GptConfig::preset(&a.preset) else {
-        bail!(
-            "unknown preset `{}`; choose one of {:?}",
-            a.preset,
-            phf_lm::config::PRESETS
-        )
-    };
+    let config = preset(&a.preset)?;
     tch::manual_seed(0);
     let model = Gpt::new(config, device);
     let grads: Vec<Tensor> = model.vs.trainable_variables().iter().map(Tensor::randn_like).collect();

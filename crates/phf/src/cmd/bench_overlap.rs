@@ -13,11 +13,11 @@
 
 use std::time::Instant;
 
+use super::bench::{preset, BenchRank};
 use anyhow::{bail, Result};
 use clap::Args;
-use phf_dist::{DataParallel, GradientSync, Launch, ReducerOptions, SyncMode};
-use phf_lm::{DeviceSpec, Gpt, GptConfig};
-use phf_train::trainer::rank_device;
+use phf_dist::{DataParallel, GradientSync, ReducerOptions, SyncMode};
+use phf_lm::{DeviceSpec, Gpt};
 use phf_train::{Mle, Objective, ObjectiveInput};
 use tch::{Kind, Tensor};
 
@@ -52,25 +52,12 @@ const KINDS: [(Kind3, &str); 3] = [
 ];
 
 pub fn overlap(a: &OverlapArgs) -> Result<()> {
-    let launch = match Launch::from_env()? {
-        Some(launch) => launch,
-        None => Launch {
-            rank: 0,
-            world_size: 1,
-            local_rank: 0,
-            local_world_size: Some(1),
-            master_addr: "127.0.0.1".into(),
-            master_port: std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port(),
-            timeout: std::time::Duration::from_secs_f64(phf_dist::DEFAULT_TIMEOUT_S),
-        },
-    };
-    let spec = rank_device(a.device, launch.local_rank);
-    let device = spec.resolve()?;
-    let gpu = match spec {
-        DeviceSpec::Cuda(index) => Some(index),
-        DeviceSpec::Cpu => None,
-    };
-    let backend = phf_dist::Backend::from_env(gpu)?;
+    let BenchRank {
+        launch,
+        spec,
+        device,
+        backend,
+    } = BenchRank::from_env(a.device)?;
     let dp = DataParallel::join_group(&launch, backend)?; // a group even of one: the collectives' code path
     if let Some(threads) = dp
         .cpu_threads()
@@ -78,13 +65,7 @@ pub fn overlap(a: &OverlapArgs) -> Result<()> {
     {
         tch::set_num_threads(threads as i32);
     }
-    let Some(config) = GptConfig::preset(&a.preset) else {
-        bail!(
-            "unknown preset `{}`; choose one of {:?}",
-            a.preset,
-            phf_lm::config::PRESETS
-        )
-    };
+    let config = preset(&a.preset)?;
     tch::manual_seed(0);
     let model = Gpt::new(config.clone(), device);
     let mut params: Vec<(String, Tensor)> = model
