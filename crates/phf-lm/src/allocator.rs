@@ -13,7 +13,8 @@ const MMAP_THRESHOLD: i32 = 1 << 30;
 
 /// Free bytes at the top of the heap above which glibc gives memory back to the system. Setting the mmap
 /// threshold fixes this one at its 128 KB default, so every step's buffers were returned and faulted in again:
-/// sampling 512 × 128 tokens from `small` on one thread spent 1.56 s in the kernel, 0.76 s with this.
+/// sampling 512 × 128 tokens from `small` on one thread spent 1.56 s in the kernel, 0.76 s with this (the
+/// command is in docs/BENCHMARKS.md, "Evaluation speed").
 const TRIM_THRESHOLD: i32 = 1 << 30;
 
 /// Applies the settings (once, at start-up, before large allocations); returns whether glibc accepted them.

@@ -13,6 +13,7 @@
 
 pub mod corpus;
 pub mod error;
+mod export;
 pub mod external;
 pub mod offensive;
 pub mod pep8;
@@ -29,18 +30,6 @@ pub use pii::PiiScorer;
 pub use scorer::{Scorer, ScorerId, Scores};
 pub use segment::Segmenter;
 pub use toxicity::{ToxicityLabel, ToxicityScorer};
-
-/// Where setup scripts export a scorer's model: `$PHF_CACHE/scorers/NAME`, with `$PHF_CACHE` defaulting to
-/// `$HOME/.cache/phf`.
-pub(crate) fn scorer_cache_dir(name: &str) -> std::path::PathBuf {
-    let cache = std::env::var_os("PHF_CACHE")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
-            home.unwrap_or_default().join(".cache").join("phf")
-        });
-    cache.join("scorers").join(name)
-}
 
 /// Builds a scorer from its name: `toxicity` (or `toxicity:<label>`, e.g. `toxicity:insult`), `pii`, `offensive`,
 /// `pep8`, or `cmd:<command>` for an external command (default batch size and timeout).

@@ -34,7 +34,7 @@ pub const MODEL_DIR_NAME: &str = "alt-profanity-check-1.9.1";
 /// The per-user cache directory holding the export: `$PHF_CACHE` or `$HOME/.cache/phf`, then
 /// `scorers/alt-profanity-check-1.9.1`.
 pub fn default_model_dir() -> PathBuf {
-    crate::scorer_cache_dir(MODEL_DIR_NAME)
+    crate::export::scorer_cache_dir(MODEL_DIR_NAME)
 }
 
 /// K sigmoid-calibrated linear SVMs over the same features.
@@ -112,10 +112,7 @@ impl OffensiveScorer {
             }
         }
         let model_path = dir.join("model.safetensors");
-        let bytes = std::fs::read(&model_path).map_err(|source| ScoreError::Io {
-            path: model_path.clone(),
-            source,
-        })?;
+        let bytes = crate::export::read_bytes(&model_path)?;
         let st = SafeTensors::deserialize(&bytes).map_err(|e| ScoreError::OffensiveModelFormat {
             path: model_path.clone(),
             reason: e.to_string(),

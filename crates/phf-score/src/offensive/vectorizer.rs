@@ -135,11 +135,7 @@ impl TfidfVectorizer {
             path: path.to_path_buf(),
             reason,
         };
-        let bytes = std::fs::read(path).map_err(|source| ScoreError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let file: VectorizerFile = serde_json::from_slice(&bytes).map_err(|e| format_err(e.to_string()))?;
+        let file: VectorizerFile = crate::export::read_json(path, format_err)?;
         if file.token_pattern != TOKEN_PATTERN {
             return Err(format_err(format!(
                 "token_pattern `{}`, only `{TOKEN_PATTERN}` is implemented",

@@ -73,7 +73,7 @@ impl ToxicityLabel {
 /// The per-user cache directory holding the export: `$PHF_CACHE` or `$HOME/.cache/phf`, then
 /// `scorers/tox-block-0.1.2`.
 pub fn default_model_dir() -> PathBuf {
-    crate::scorer_cache_dir(MODEL_DIR_NAME)
+    crate::export::scorer_cache_dir(MODEL_DIR_NAME)
 }
 
 /// The toxicity scorer: tokenizer + BiLSTM, shared read-only across threads.

@@ -15,7 +15,7 @@
 use std::path::Path;
 
 use rayon::prelude::*;
-use safetensors::{Dtype, SafeTensors};
+use safetensors::SafeTensors;
 
 use super::lstm::{affine, flat, Lstm, LstmState};
 use crate::error::{Result, ScoreError};
@@ -108,35 +108,17 @@ fn group_up(order: &[usize], can_group: impl Fn(usize, usize) -> bool) -> Vec<[u
 
 /// Reads one f32 tensor of the expected shape.
 fn tensor(st: &SafeTensors<'_>, name: &str, shape: &[usize], path: &Path) -> Result<Vec<f32>> {
-    let format_err = |reason: String| ScoreError::ModelFormat {
+    crate::export::f32_tensor(st, name, shape).map_err(|reason| ScoreError::ModelFormat {
         path: path.to_path_buf(),
         reason,
-    };
-    let view = st
-        .tensor(name)
-        .map_err(|e| format_err(format!("tensor `{name}`: {e}")))?;
-    if view.dtype() != Dtype::F32 || view.shape() != shape {
-        return Err(format_err(format!(
-            "tensor `{name}` is {:?} {:?}, expected F32 {shape:?}",
-            view.dtype(),
-            view.shape()
-        )));
-    }
-    Ok(view
-        .data()
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect())
+    })
 }
 
 impl BiLstmClassifier {
     /// Loads `model.safetensors` as written by `scripts/score/export_tox_block.py`; `max_len` is the
     /// tokenizer's sequence length.
     pub fn load(path: &Path, max_len: usize) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|source| ScoreError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let bytes = crate::export::read_bytes(path)?;
         let st = SafeTensors::deserialize(&bytes).map_err(|e| ScoreError::ModelFormat {
             path: path.to_path_buf(),
             reason: e.to_string(),

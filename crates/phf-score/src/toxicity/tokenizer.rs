@@ -69,11 +69,7 @@ impl KerasTokenizer {
             path: path.to_path_buf(),
             reason,
         };
-        let bytes = std::fs::read(path).map_err(|source| ScoreError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let file: TokenizerFile = serde_json::from_slice(&bytes).map_err(|e| format_err(e.to_string()))?;
+        let file: TokenizerFile = crate::export::read_json(path, format_err)?;
         if file.padding != "pre" || file.truncating != "pre" {
             return Err(format_err(format!(
                 "padding/truncating `{}`/`{}`, expected `pre`",

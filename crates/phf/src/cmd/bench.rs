@@ -107,14 +107,7 @@ fn train(a: &BenchArgs) -> Result<()> {
     let mut opt = AdamW::new(model.vs.variables(), AdamWConfig::default());
     let mut step = || {
         opt.zero_grad();
-        let out = model.forward(&tokens, true);
-        let input = ObjectiveInput {
-            logits: &out.logits,
-            tokens: &tokens,
-            token_scores: &scores,
-            values: None,
-        };
-        let loss = Mle.loss(&input).loss;
+        let loss = mle_loss(&model, &tokens, &scores);
         loss.backward();
         opt.clip_grad_norm(1.0);
         opt.step(5e-4);
@@ -204,6 +197,18 @@ impl BenchRank {
             spec,
         })
     }
+}
+
+/// The MLE loss of a training forward pass over `tokens`: what the training benchmarks time.
+pub(super) fn mle_loss(model: &Gpt, tokens: &Tensor, scores: &Tensor) -> Tensor {
+    let out = model.forward(tokens, true);
+    let input = ObjectiveInput {
+        logits: &out.logits,
+        tokens,
+        token_scores: scores,
+        values: None,
+    };
+    Mle.loss(&input).loss
 }
 
 /// A model preset by name, or an error listing them.

@@ -13,12 +13,11 @@
 
 use std::time::Instant;
 
-use super::bench::{preset, BenchRank};
+use super::bench::{mle_loss, preset, BenchRank};
 use anyhow::{bail, Result};
 use clap::Args;
 use phf_dist::{DataParallel, GradientSync, ReducerOptions, SyncMode};
 use phf_lm::{DeviceSpec, Gpt};
-use phf_train::{Mle, Objective, ObjectiveInput};
 use tch::{Kind, Tensor};
 
 #[derive(Args)]
@@ -102,14 +101,7 @@ pub fn overlap(a: &OverlapArgs) -> Result<()> {
             tch::manual_seed(round as i64); // the same dropout masks for the three kinds of a round
             let t0 = Instant::now();
             sync.before_forward(*kind == Kind3::Overlap)?;
-            let out = model.forward(&tokens, true);
-            let input = ObjectiveInput {
-                logits: &out.logits,
-                tokens: &tokens,
-                token_scores: &scores,
-                values: None,
-            };
-            let loss = Mle.loss(&input).loss;
+            let loss = mle_loss(&model, &tokens, &scores);
             sync_device();
             let t1 = Instant::now();
             sync.backward(&loss, *kind == Kind3::Overlap)?;

@@ -260,8 +260,8 @@ pub fn run_task(a: &GridArgs, task: &str, dir: &Path) -> Result<Vec<EvaluatedRun
         let run_dir = runs_dir.join(format!("{objective}-{regime}"));
         train_run(a, task, objective, &run_dir, overrides)?;
         if objective != "mle" || needs("mle") {
-            let valid = (plain.join("valid"), tokenizer.clone());
-            runs.push(evaluate_run(a, task, &run_dir, &mle, &scored, &valid)?);
+            let valid = plain.join("valid");
+            runs.push(evaluate_run(a, task, &run_dir, &mle, &scored, &valid, &tokenizer)?);
         }
     }
     Ok(runs)
@@ -381,7 +381,8 @@ fn evaluate_run(
     run_dir: &Path,
     mle: &Path,
     scored: &Path,
-    (valid, valid_tokenizer): &(PathBuf, PathBuf),
+    valid: &Path,
+    valid_tokenizer: &Path,
 ) -> Result<EvaluatedRun> {
     let record = run_dir
         .join(phf_eval::report::record::EVAL_DIR)
@@ -394,8 +395,8 @@ fn evaluate_run(
         let args = EvalArgs {
             scorer: task.to_string(),
             num_samples: a.eval_samples,
-            valid: Some(valid.clone()),
-            valid_tokenizer: Some(valid_tokenizer.clone()),
+            valid: Some(valid.to_path_buf()),
+            valid_tokenizer: Some(valid_tokenizer.to_path_buf()),
             reference: Some(mle.to_path_buf()),
             kl_samples: a.kl_samples,
             mine_prompts: (a.prompts > 0).then(|| scored.to_path_buf()),

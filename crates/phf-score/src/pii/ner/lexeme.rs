@@ -39,13 +39,9 @@ pub struct LexemeNorms {
 impl LexemeNorms {
     /// Loads `lexeme_norm.json` (`{"<word id>": "<norm>"}`).
     pub fn load(path: &Path, ids: &StringIds) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|source| ScoreError::Io {
+        let table: HashMap<String, String> = crate::export::read_json(path, |reason| ScoreError::NerFormat {
             path: path.to_path_buf(),
-            source,
-        })?;
-        let table: HashMap<String, String> = serde_json::from_slice(&bytes).map_err(|e| ScoreError::NerFormat {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
+            reason,
         })?;
         let mut norms = HashMap::with_capacity(table.len());
         for (key, norm) in table {

@@ -43,7 +43,7 @@ const FILES: [&str; 4] = ["manifest.json", "tokenizer.json", "lexeme_norm.json",
 /// The per-user cache directory holding the export: `$PHF_CACHE` or `$HOME/.cache/phf`, then
 /// `scorers/en_core_web_sm-3.8.0`.
 pub fn default_model_dir() -> PathBuf {
-    crate::scorer_cache_dir(MODEL_DIR_NAME)
+    crate::export::scorer_cache_dir(MODEL_DIR_NAME)
 }
 
 #[derive(Deserialize)]
@@ -92,17 +92,12 @@ impl EntityRecognizer {
                 });
             }
         }
-        let read = |file: &str| {
-            let path = dir.join(file);
-            std::fs::read(&path).map_err(|source| ScoreError::Io { path, source })
-        };
         let manifest_path = dir.join("manifest.json");
         let format_err = |reason: String| ScoreError::NerFormat {
             path: manifest_path.clone(),
             reason,
         };
-        let manifest: Manifest =
-            serde_json::from_slice(&read("manifest.json")?).map_err(|e| format_err(e.to_string()))?;
+        let manifest: Manifest = crate::export::read_json(&manifest_path, format_err)?;
         if manifest.attrs != ["NORM", "PREFIX", "SUFFIX", "SHAPE"]
             || manifest.seeds.len() != ATTRS
             || manifest.rows.len() != ATTRS
@@ -119,7 +114,7 @@ impl EntityRecognizer {
         let tokenizer = Tokenizer::load(&dir.join("tokenizer.json"))?;
         let norms = LexemeNorms::load(&dir.join("lexeme_norm.json"), tokenizer.string_ids())?;
         let weights_path = dir.join("ner.safetensors");
-        let bytes = read("ner.safetensors")?;
+        let bytes = crate::export::read_bytes(&weights_path)?;
         let weights = Weights::parse(&bytes, &weights_path)?;
         let hidden = parser::HIDDEN;
         let tok2vec = Tok2Vec::load(&weights, &manifest.rows, &manifest.seeds, hidden)?;

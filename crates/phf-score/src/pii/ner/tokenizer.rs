@@ -98,11 +98,7 @@ impl Tokenizer {
             path: path.to_path_buf(),
             reason,
         };
-        let bytes = std::fs::read(path).map_err(|source| ScoreError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let rules: Rules = serde_json::from_slice(&bytes).map_err(|e| format_err(e.to_string()))?;
+        let rules: Rules = crate::export::read_json(path, format_err)?;
         let compile = |key: &str, pattern: &str| {
             Regex::new(pattern).map_err(|e| format_err(format!("pattern `{key}` does not compile: {e}")))
         };

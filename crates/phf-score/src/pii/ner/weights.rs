@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use safetensors::{Dtype, SafeTensors};
+use safetensors::SafeTensors;
 
 use crate::error::{Result, ScoreError};
 
@@ -24,23 +24,10 @@ impl<'a> Weights<'a> {
 
     /// Tensor `name`, which must be float32 with shape `shape`.
     pub fn tensor(&self, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
-        let err = |reason: String| ScoreError::NerFormat {
+        crate::export::f32_tensor(&self.st, name, shape).map_err(|reason| ScoreError::NerFormat {
             path: self.path.to_path_buf(),
             reason,
-        };
-        let view = self.st.tensor(name).map_err(|e| err(format!("tensor `{name}`: {e}")))?;
-        if view.dtype() != Dtype::F32 || view.shape() != shape {
-            return Err(err(format!(
-                "tensor `{name}` is {:?} {:?}, expected F32 {shape:?}",
-                view.dtype(),
-                view.shape()
-            )));
-        }
-        Ok(view
-            .data()
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect())
+        })
     }
 }
 
