@@ -1,15 +1,32 @@
 //! The dense layers' inner product with explicit SIMD (AVX-512 or AVX2, with FMA), chosen at run time by
-//! [`super::weights::Dense::forward`]: for each tile of 8 or 4 rows × 32 (AVX-512) or 4 rows × 16 (AVX2) outputs,
-//! the accumulator registers stay put while the whole input dimension streams through. Weights are input-major
-//! (`wt[i * n_out + o]`), so each step loads contiguous outputs and broadcasts one input per row.
+//! [`super::weights::Dense::forward`]. For each tile of rows × 32 (AVX-512) or 16 (AVX2) outputs the accumulator
+//! registers stay put while the whole input dimension streams through. Weights are input-major
+//! (`wt[i * n_out + o]`), so each step loads contiguous outputs and broadcasts one input per row. The AVX-512
+//! path, which the NER's time is spent in, first packs each tile's rows input-major and gives single rows a
+//! kernel of their own.
 
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
 
-/// Rows per tile.
+/// Rows per tile of the AVX2 path.
 const ROWS: usize = 4;
 
+/// Sixteen floats from `p`, unaligned. Through a masked load with every lane on, which compiles to the same
+/// `vmovups`: `_mm512_loadu_ps` is a `read_unaligned`, and under the dev profile's debug assertions that copies
+/// through the stack after checking its pointers, every time, which halved the kernel's speed.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline]
+unsafe fn load16(p: *const f32) -> __m512 {
+    _mm512_maskz_loadu_ps(0xffff, p)
+}
+
 /// `y = x · wt + b` for `x` of `rows × n_in`, `n_out` a multiple of 32.
+///
+/// Rows go in tiles of eight (four for the last few), each first copied input-major into a small buffer (`packed[i
+/// * MR + k]` is input `i` of the tile's row `k`, zero for rows past the end) so that the tile's eight inputs at
+/// step `i` are read at fixed offsets from one pointer. A single row (the parser's output layer, once per move)
+/// takes [`row512`] instead.
 ///
 /// # Safety
 /// The CPU must support AVX-512F and FMA.
@@ -19,57 +36,115 @@ pub unsafe fn affine_avx512(x: &[f32], n_in: usize, wt: &[f32], b: &[f32], y: &m
     let n_out = b.len();
     let rows = x.len() / n_in;
     assert!(n_out.is_multiple_of(32) && wt.len() == n_in * n_out && y.len() == rows * n_out);
-    // Eight rows at a time (sixteen accumulators), then four, then one by one.
+    if rows == 1 {
+        row512(x, wt, b, y);
+        return;
+    }
+    let mut packed = vec![0.0f32; 8 * n_in];
     let mut r = 0;
-    while r + 8 <= rows {
-        tile512::<8>(x, n_in, wt, b, y, r);
-        r += 8;
-    }
-    if r + ROWS <= rows {
-        tile512::<ROWS>(x, n_in, wt, b, y, r);
-        r += ROWS;
-    }
-    for r in r..rows {
-        tile512::<1>(x, n_in, wt, b, y, r);
+    while r < rows {
+        let left = rows - r;
+        let xs = &x[r * n_in..(r + left.min(8)) * n_in];
+        let ys = &mut y[r * n_out..(r + left.min(8)) * n_out];
+        if left > 4 {
+            pack::<8>(xs, n_in, &mut packed);
+            tile512::<8>(&packed, n_in, wt, b, ys);
+        } else {
+            pack::<4>(xs, n_in, &mut packed);
+            tile512::<4>(&packed, n_in, wt, b, ys);
+        }
+        r += left.min(8);
     }
 }
 
-/// Rows `r..r + R` of [`affine_avx512`].
+/// Copies up to `MR` rows of `x` input-major into `packed` (`n_in × MR`), zeros for the rows that are missing.
+#[inline]
+fn pack<const MR: usize>(x: &[f32], n_in: usize, packed: &mut [f32]) {
+    let rows = x.len() / n_in;
+    for (i, column) in packed[..n_in * MR].chunks_exact_mut(MR).enumerate() {
+        for (k, v) in column.iter_mut().enumerate() {
+            *v = if k < rows { x[k * n_in + i] } else { 0.0 };
+        }
+    }
+}
+
+/// One tile: `MR` packed rows against every output, 32 outputs (two registers per row) at a time; only the rows
+/// `y` holds are stored.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,fma")]
 #[inline]
-unsafe fn tile512<const R: usize>(x: &[f32], n_in: usize, wt: &[f32], b: &[f32], y: &mut [f32], r: usize) {
+unsafe fn tile512<const MR: usize>(packed: &[f32], n_in: usize, wt: &[f32], b: &[f32], y: &mut [f32]) {
     let n_out = b.len();
+    let rows = y.len() / n_out;
     for c0 in (0..n_out).step_by(32) {
-        // SAFETY (every pointer access below): the caller checked the shapes; r + R ≤ rows, c0 + 32 ≤ n_out and
-        // i < n_in keep each offset inside x (rows × n_in), wt (n_in × n_out), b (n_out) and y (rows × n_out).
-        let bias = [
-            _mm512_loadu_ps(b.as_ptr().add(c0)),
-            _mm512_loadu_ps(b.as_ptr().add(c0 + 16)),
-        ];
-        let mut acc = [bias; R];
-        // Pointers bumped along the input dimension: no index arithmetic in the loop, and no checked pointer
-        // arithmetic or dereference (the dev profile keeps debug assertions, which would check every step).
-        let mut xs: [*const f32; R] = [x.as_ptr().add(r * n_in); R];
-        for (k, p) in xs.iter_mut().enumerate() {
-            *p = p.add(k * n_in);
-        }
+        // SAFETY (every pointer access below): the caller checked the shapes; c0 + 32 ≤ n_out, and step i < n_in
+        // reads packed[i * MR..(i + 1) * MR] and wt[i * n_out + c0..i * n_out + c0 + 32]; rows ≤ MR.
+        let bias = [load16(b.as_ptr().add(c0)), load16(b.as_ptr().add(c0 + 16))];
+        let mut acc = [bias; MR];
+        // Pointers bumped along the input dimension with wrapping arithmetic, and read through intrinsics rather
+        // than `*`: the dev profile keeps debug assertions, which would check every `add` and dereference.
+        let mut p = packed.as_ptr();
         let mut w = wt.as_ptr().add(c0);
         for _ in 0..n_in {
-            let w0 = _mm512_loadu_ps(w);
-            let w1 = _mm512_loadu_ps(w.wrapping_add(16));
-            for (acc, p) in acc.iter_mut().zip(xs.iter_mut()) {
-                let xi = _mm512_broadcastss_ps(_mm_load_ss(*p));
-                *p = p.wrapping_add(1);
+            let w0 = load16(w);
+            let w1 = load16(w.wrapping_add(16));
+            for (k, acc) in acc.iter_mut().enumerate() {
+                let xi = _mm512_broadcastss_ps(_mm_load_ss(p.wrapping_add(k)));
                 acc[0] = _mm512_fmadd_ps(xi, w0, acc[0]);
                 acc[1] = _mm512_fmadd_ps(xi, w1, acc[1]);
             }
+            p = p.wrapping_add(MR);
             w = w.wrapping_add(n_out);
         }
-        for (k, acc) in acc.iter().enumerate() {
-            let out = y.as_mut_ptr().add((r + k) * n_out + c0);
+        for (k, acc) in acc.iter().take(rows).enumerate() {
+            let out = y.as_mut_ptr().add(k * n_out + c0);
             _mm512_storeu_ps(out, acc[0]);
             _mm512_storeu_ps(out.add(16), acc[1]);
+        }
+    }
+}
+
+/// One row: 32 outputs at a time with the inputs dealt round-robin to four pairs of accumulators, so that eight
+/// independent chains of multiply-adds keep both FMA units busy despite their latency; the four partial sums are
+/// added at the end.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,fma")]
+#[inline]
+unsafe fn row512(x: &[f32], wt: &[f32], b: &[f32], y: &mut [f32]) {
+    let n_out = b.len();
+    let n_in = x.len();
+    let quads = n_in / 4 * 4;
+    for c0 in (0..n_out).step_by(32) {
+        // SAFETY: as in tile512, with one row: i < n_in reads x[i] and wt[i * n_out + c0..+32].
+        let zero = _mm512_setzero_ps();
+        let mut acc = [[zero; 2]; 4];
+        acc[0] = [load16(b.as_ptr().add(c0)), load16(b.as_ptr().add(c0 + 16))];
+        let mut w = wt.as_ptr().add(c0);
+        let mut p = x.as_ptr();
+        for _ in (0..quads).step_by(4) {
+            for (j, acc) in acc.iter_mut().enumerate() {
+                let xi = _mm512_broadcastss_ps(_mm_load_ss(p.wrapping_add(j)));
+                let row = w.wrapping_add(j * n_out);
+                acc[0] = _mm512_fmadd_ps(xi, load16(row), acc[0]);
+                acc[1] = _mm512_fmadd_ps(xi, load16(row.wrapping_add(16)), acc[1]);
+            }
+            p = p.wrapping_add(4);
+            w = w.wrapping_add(4 * n_out);
+        }
+        for _ in quads..n_in {
+            let xi = _mm512_broadcastss_ps(_mm_load_ss(p));
+            acc[0][0] = _mm512_fmadd_ps(xi, load16(w), acc[0][0]);
+            acc[0][1] = _mm512_fmadd_ps(xi, load16(w.wrapping_add(16)), acc[0][1]);
+            p = p.wrapping_add(1);
+            w = w.wrapping_add(n_out);
+        }
+        let out = y.as_mut_ptr().add(c0);
+        for half in 0..2 {
+            let sum = _mm512_add_ps(
+                _mm512_add_ps(acc[0][half], acc[1][half]),
+                _mm512_add_ps(acc[2][half], acc[3][half]),
+            );
+            _mm512_storeu_ps(out.add(16 * half), sum);
         }
     }
 }

@@ -28,6 +28,7 @@ use serde::Deserialize;
 use self::lexeme::LexemeNorms;
 use self::moves::Move;
 use self::parser::Parser;
+pub use self::tok2vec::clear_thread_cache;
 use self::tok2vec::{Tok2Vec, ATTRS};
 pub use self::tokenizer::Token;
 use self::tokenizer::{is_space, Tokenizer};

@@ -137,12 +137,16 @@ mod tests {
 
     #[test]
     fn every_kernel_computes_the_same_affine_map() {
-        let (n_in, n_out) = (40, 64);
-        let w = values(n_out * n_in, 1);
-        let b = values(n_out, 2);
-        let dense = Dense::from_output_major(&w, b.clone(), n_out, n_in);
-        // 1..=13 rows: full tiles of eight and four and the rows left over.
-        for rows in 1..=13 {
+        // 1..=13 rows: full tiles of eight and four, the rows left over, and single rows (whose kernel deals the
+        // inputs out four at a time: 43 leaves three over).
+        for (n_in, rows) in [40, 43]
+            .into_iter()
+            .flat_map(|n_in| (1..=13).map(move |rows| (n_in, rows)))
+        {
+            let n_out = 64;
+            let w = values(n_out * n_in, 1);
+            let b = values(n_out, 2);
+            let dense = Dense::from_output_major(&w, b.clone(), n_out, n_in);
             let x = values(rows * n_in, 3 + rows as u32);
             let want = reference(&w, &b, &x, n_in);
             let mut y = vec![0.0; rows * n_out];
