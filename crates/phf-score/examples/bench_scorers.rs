@@ -9,8 +9,8 @@
 //! rayon's default (all cores) unless `RAYON_NUM_THREADS` says otherwise. Model loading is not timed: as the
 //! Python side does, the first two texts are scored once before the clock starts.
 //!
-//! The PII scorer's NER caches each word's embedding per thread. Scoring the same batch again would find every
-//! word cached, which a long run over a corpus never does; so before each timed pass the caches are emptied and
+//! The PII scorer's NER caches what it computes from each word alone. Scoring the same batch again would find
+//! every word cached, which a long run over a corpus never does; so before each timed pass the cache is emptied and
 //! refilled, untimed, from the next WARM_BYTES (default 500 kB) of documents in INPUT, as they would be by the
 //! documents before it in a long run.
 //! Prints one JSON line: {"side": "rust", "scorer", "docs", "bytes", "warm_bytes", "seconds", "cpu_seconds",
@@ -89,7 +89,9 @@ fn main() {
     let mut rounds = 0u32;
     let mut sum = 0.0f64;
     while rounds == 0 || timed < Duration::from_secs_f64(min_seconds) {
-        rayon::broadcast(|_| phf_score::pii::ner::clear_thread_cache());
+        if let Ok(Some(ner)) = phf_score::pii::entity_recognizer() {
+            ner.clear_cache();
+        }
         score(&warm_texts);
         let (start, cpu_start) = (Instant::now(), process_cpu_seconds());
         let scores = score(&texts);

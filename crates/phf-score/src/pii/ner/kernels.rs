@@ -7,6 +7,9 @@
 
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
+use std::ops::Range;
+
+use super::weights::Rows;
 
 /// Rows per tile of the AVX2 path.
 const ROWS: usize = 4;
@@ -21,7 +24,7 @@ unsafe fn load16(p: *const f32) -> __m512 {
     _mm512_maskz_loadu_ps(0xffff, p)
 }
 
-/// `y = x · wt + b` for `x` of `rows × n_in`, `n_out` a multiple of 32.
+/// `y = x · wt + b` for the rows of `x`, `n_out` a multiple of 32.
 ///
 /// Rows go in tiles of eight (four for the last few), each first copied input-major into a small buffer (`packed[i
 /// * MR + k]` is input `i` of the tile's row `k`, zero for rows past the end) so that the tile's eight inputs at
@@ -32,38 +35,45 @@ unsafe fn load16(p: *const f32) -> __m512 {
 /// The CPU must support AVX-512F and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,fma")]
-pub unsafe fn affine_avx512(x: &[f32], n_in: usize, wt: &[f32], b: &[f32], y: &mut [f32]) {
-    let n_out = b.len();
-    let rows = x.len() / n_in;
+pub unsafe fn affine_avx512(x: Rows<'_>, wt: &[f32], b: &[f32], y: &mut [f32]) {
+    let (n_in, n_out, rows) = (x.width, b.len(), x.count);
     assert!(n_out.is_multiple_of(32) && wt.len() == n_in * n_out && y.len() == rows * n_out);
     if rows == 1 {
-        row512(x, wt, b, y);
+        row512(x.row(0), wt, b, y);
         return;
     }
     let mut packed = vec![0.0f32; 8 * n_in];
     let mut r = 0;
     while r < rows {
-        let left = rows - r;
-        let xs = &x[r * n_in..(r + left.min(8)) * n_in];
-        let ys = &mut y[r * n_out..(r + left.min(8)) * n_out];
-        if left > 4 {
-            pack::<8>(xs, n_in, &mut packed);
+        let tile = (rows - r).min(8);
+        let ys = &mut y[r * n_out..(r + tile) * n_out];
+        if tile > 4 {
+            pack::<8>(x, r..r + tile, &mut packed);
             tile512::<8>(&packed, n_in, wt, b, ys);
         } else {
-            pack::<4>(xs, n_in, &mut packed);
+            pack::<4>(x, r..r + tile, &mut packed);
             tile512::<4>(&packed, n_in, wt, b, ys);
         }
-        r += left.min(8);
+        r += tile;
     }
 }
 
-/// Copies up to `MR` rows of `x` input-major into `packed` (`n_in × MR`), zeros for the rows that are missing.
+/// Copies rows `tile` (at most `MR`) of `x` input-major into `packed` (`width × MR`), zeros for the rows that are
+/// missing.
 #[inline]
-fn pack<const MR: usize>(x: &[f32], n_in: usize, packed: &mut [f32]) {
-    let rows = x.len() / n_in;
-    for (i, column) in packed[..n_in * MR].chunks_exact_mut(MR).enumerate() {
-        for (k, v) in column.iter_mut().enumerate() {
-            *v = if k < rows { x[k * n_in + i] } else { 0.0 };
+fn pack<const MR: usize>(x: Rows<'_>, tile: Range<usize>, packed: &mut [f32]) {
+    for (k, r) in (0..MR).zip(tile.clone().map(Some).chain(std::iter::repeat(None))) {
+        match r {
+            Some(r) => {
+                for (column, &v) in packed.chunks_exact_mut(MR).zip(x.row(r)) {
+                    column[k] = v;
+                }
+            }
+            None => {
+                for column in packed[..x.width * MR].chunks_exact_mut(MR) {
+                    column[k] = 0.0;
+                }
+            }
         }
     }
 }
@@ -149,22 +159,21 @@ unsafe fn row512(x: &[f32], wt: &[f32], b: &[f32], y: &mut [f32]) {
     }
 }
 
-/// As [`affine_avx512`] with 8-lane registers; `n_out` a multiple of 16.
+/// As [`affine_avx512`] with 8-lane registers and without packing; `n_out` a multiple of 16.
 ///
 /// # Safety
 /// The CPU must support AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-pub unsafe fn affine_avx2(x: &[f32], n_in: usize, wt: &[f32], b: &[f32], y: &mut [f32]) {
-    let n_out = b.len();
-    let rows = x.len() / n_in;
-    assert!(n_out.is_multiple_of(16) && wt.len() == n_in * n_out && y.len() == rows * n_out);
+pub unsafe fn affine_avx2(x: Rows<'_>, wt: &[f32], b: &[f32], y: &mut [f32]) {
+    let (n_out, rows) = (b.len(), x.count);
+    assert!(n_out.is_multiple_of(16) && wt.len() == x.width * n_out && y.len() == rows * n_out);
     let full = rows / ROWS * ROWS;
     for r in (0..full).step_by(ROWS) {
-        tile256::<ROWS>(x, n_in, wt, b, y, r);
+        tile256::<ROWS>(x, wt, b, y, r);
     }
     for r in full..rows {
-        tile256::<1>(x, n_in, wt, b, y, r);
+        tile256::<1>(x, wt, b, y, r);
     }
 }
 
@@ -172,10 +181,10 @@ pub unsafe fn affine_avx2(x: &[f32], n_in: usize, wt: &[f32], b: &[f32], y: &mut
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 #[inline]
-unsafe fn tile256<const R: usize>(x: &[f32], n_in: usize, wt: &[f32], b: &[f32], y: &mut [f32], r: usize) {
-    let n_out = b.len();
+unsafe fn tile256<const R: usize>(x: Rows<'_>, wt: &[f32], b: &[f32], y: &mut [f32], r: usize) {
+    let (n_in, n_out) = (x.width, b.len());
     for c0 in (0..n_out).step_by(16) {
-        // SAFETY: as in tile512, with 16-wide tiles.
+        // SAFETY: as in tile512, with 16-wide tiles; rows r..r + R of x lie inside x.data (`Rows::new` checked).
         let bias = [
             _mm256_loadu_ps(b.as_ptr().add(c0)),
             _mm256_loadu_ps(b.as_ptr().add(c0 + 8)),
@@ -183,9 +192,9 @@ unsafe fn tile256<const R: usize>(x: &[f32], n_in: usize, wt: &[f32], b: &[f32],
         let mut acc = [bias; R];
         // Pointers bumped along the input dimension: no index arithmetic in the loop, and no checked pointer
         // arithmetic or dereference (the dev profile keeps debug assertions, which would check every step).
-        let mut xs: [*const f32; R] = [x.as_ptr().add(r * n_in); R];
+        let mut xs: [*const f32; R] = [x.data.as_ptr().add(r * x.stride); R];
         for (k, p) in xs.iter_mut().enumerate() {
-            *p = p.add(k * n_in);
+            *p = p.add(k * x.stride);
         }
         let mut w = wt.as_ptr().add(c0);
         for _ in 0..n_in {

@@ -19,6 +19,7 @@ mod parser;
 mod tok2vec;
 mod tokenizer;
 mod weights;
+mod word_cache;
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -28,7 +29,6 @@ use serde::Deserialize;
 use self::lexeme::LexemeNorms;
 use self::moves::Move;
 use self::parser::Parser;
-pub use self::tok2vec::clear_thread_cache;
 use self::tok2vec::{Tok2Vec, ATTRS};
 pub use self::tokenizer::Token;
 use self::tokenizer::{is_space, Tokenizer};
@@ -128,6 +128,12 @@ impl EntityRecognizer {
             moves,
             labels,
         })
+    }
+
+    /// Empties the cache of per-word results, which every thread shares (for benchmarks: a text timed twice would
+    /// find all its words cached the second time).
+    pub fn clear_cache(&self) {
+        self.tok2vec.clear_cache();
     }
 
     /// spaCy's tokens of `text`.

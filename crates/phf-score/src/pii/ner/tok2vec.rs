@@ -3,11 +3,10 @@
 //! maxout-CNN layers over a window of one token each side) and the parser model's linear projection to its hidden
 //! width.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
-use super::weights::{Dense, Weights};
+use super::weights::{Dense, Rows, Weights};
+use super::word_cache::{Keys, WordCache};
 use crate::error::Result;
 
 /// Width of every token vector inside the network.
@@ -18,25 +17,13 @@ const PIECES: usize = 3;
 const DEPTH: usize = 4;
 /// Number of hashed attributes.
 pub const ATTRS: usize = 4;
+/// What one word contributes to the first encoder layer: its share of the maxout pieces as the left, middle and
+/// right token of a window.
+const PARTS: usize = 3 * PIECES * WIDTH;
 
-/// Key sets a thread's embedding cache holds before it starts afresh.
-const CACHE_WORDS: usize = 50_000;
-
-/// Tells networks apart in the per-thread caches.
-static NEXT_TOK2VEC: AtomicU64 = AtomicU64::new(0);
-
-/// A thread's cache: the network it belongs to and the reduced embedding of each key set.
-type ReducedCache = (u64, HashMap<[u64; ATTRS], [f32; WIDTH]>);
-
-thread_local! {
-    static REDUCED: RefCell<ReducedCache> = RefCell::new((u64::MAX, HashMap::new()));
-}
-
-/// Empties this thread's cache of reduced embeddings, for benchmarks that must not find the words of a text they
-/// time already cached from timing it before.
-pub fn clear_thread_cache() {
-    REDUCED.with(|cache| cache.borrow_mut().1.clear());
-}
+/// Words whose embedding and first-layer parts are kept ([`WordCache`]): about 3.9 kB each, so at most about
+/// 130 MB for the process.
+const CACHE_WORDS: usize = 32_768;
 
 /// thinc `HashEmbed`: each key picks four rows (hash words modulo the row count) that are summed.
 #[derive(Debug, Clone)]
@@ -61,39 +48,54 @@ impl HashEmbed {
 #[derive(Debug, Clone)]
 struct MaxoutNorm {
     affine: Dense,
+    /// The affine map's bias, piece-major.
+    bias: Vec<f32>,
     gain: Vec<f32>,
     shift: Vec<f32>,
 }
 
+/// A thinc `Maxout` weight (`(nO, nP, nI)`) and bias regrouped piece-major (piece p of output o at p·WIDTH + o),
+/// so that the maximum over the pieces compares whole contiguous vectors; output-major as [`Dense`] takes it.
+fn piece_major(w: &Weights<'_>, stage: &str, n_in: usize) -> Result<(Vec<f32>, Vec<f32>)> {
+    let weight = w.tensor(&format!("{stage}.maxout.W"), &[WIDTH, PIECES, n_in])?;
+    let bias = w.tensor(&format!("{stage}.maxout.b"), &[WIDTH, PIECES])?;
+    let mut piece_major = vec![0.0; weight.len()];
+    let mut piece_bias = vec![0.0; bias.len()];
+    for o in 0..WIDTH {
+        for p in 0..PIECES {
+            let (from, to) = (o * PIECES + p, p * WIDTH + o);
+            piece_major[to * n_in..(to + 1) * n_in].copy_from_slice(&weight[from * n_in..(from + 1) * n_in]);
+            piece_bias[to] = bias[from];
+        }
+    }
+    Ok((piece_major, piece_bias))
+}
+
 impl MaxoutNorm {
     fn load(w: &Weights<'_>, stage: &str, n_in: usize) -> Result<Self> {
-        let weight = w.tensor(&format!("{stage}.maxout.W"), &[WIDTH, PIECES, n_in])?;
-        let bias = w.tensor(&format!("{stage}.maxout.b"), &[WIDTH, PIECES])?;
-        // Outputs regrouped piece-major (piece p of output o at p·WIDTH + o), so that the maximum over the pieces
-        // compares whole contiguous vectors.
-        let mut piece_major = vec![0.0; weight.len()];
-        let mut piece_bias = vec![0.0; bias.len()];
-        for o in 0..WIDTH {
-            for p in 0..PIECES {
-                let (from, to) = (o * PIECES + p, p * WIDTH + o);
-                piece_major[to * n_in..(to + 1) * n_in].copy_from_slice(&weight[from * n_in..(from + 1) * n_in]);
-                piece_bias[to] = bias[from];
-            }
-        }
+        let (weight, bias) = piece_major(w, stage, n_in)?;
         Ok(Self {
-            affine: Dense::from_output_major(&piece_major, piece_bias, WIDTH * PIECES, n_in),
+            affine: Dense::from_output_major(&weight, bias.clone(), WIDTH * PIECES, n_in),
+            bias,
             gain: w.tensor(&format!("{stage}.layernorm.G"), &[WIDTH])?,
             shift: w.tensor(&format!("{stage}.layernorm.b"), &[WIDTH])?,
         })
     }
 
-    /// Rows of `x` (`rows × n_in`) → rows of `out` (`rows × WIDTH`); `scratch` is reused between calls.
-    fn forward(&self, x: &[f32], out: &mut [f32], scratch: &mut Vec<f32>) {
-        let rows = x.len() / self.affine.n_in;
-        scratch.clear();
-        scratch.resize(rows * WIDTH * PIECES, 0.0);
-        self.affine.forward(x, scratch);
-        for (pieces, y) in scratch.chunks_exact(WIDTH * PIECES).zip(out.chunks_exact_mut(WIDTH)) {
+    /// Rows of `x` (`n_in` wide) → rows of `out` (`rows × WIDTH`); `scratch` is reused between calls.
+    fn forward(&self, x: Rows<'_>, out: &mut [f32], scratch: &mut Vec<f32>) {
+        let len = x.count * WIDTH * PIECES;
+        if scratch.len() < len {
+            scratch.resize(len, 0.0);
+        }
+        self.affine.forward_rows(x, &mut scratch[..len]);
+        self.finish(&scratch[..len], out);
+    }
+
+    /// The maximum over the pieces and the layer norm: rows of `pieces` (`rows × PIECES·WIDTH`, piece-major) →
+    /// rows of `out` (`rows × WIDTH`).
+    fn finish(&self, pieces: &[f32], out: &mut [f32]) {
+        for (pieces, y) in pieces.chunks_exact(WIDTH * PIECES).zip(out.chunks_exact_mut(WIDTH)) {
             y.copy_from_slice(&pieces[..WIDTH]);
             for piece in pieces[WIDTH..].chunks_exact(WIDTH) {
                 for (o, &v) in y.iter_mut().zip(piece) {
@@ -105,26 +107,43 @@ impl MaxoutNorm {
     }
 }
 
-/// thinc `LayerNorm`: zero mean, unit variance (plus 1e-8), then gain and shift.
+/// thinc `LayerNorm`: zero mean, unit variance (plus 1e-8), then gain and shift. The sums run in sixteen lanes
+/// (`y.len()` is a multiple of sixteen), so that they vectorise.
 fn layer_norm(y: &mut [f32], gain: &[f32], shift: &[f32]) {
     let n = y.len() as f32;
-    let mean = y.iter().sum::<f32>() / n;
-    let var = y.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n + 1e-8;
+    let mean = lane_sum(y, |v| v) / n;
+    let var = lane_sum(y, |v| (v - mean) * (v - mean)) / n + 1e-8;
     let scale = 1.0 / var.sqrt();
     for ((v, g), s) in y.iter_mut().zip(gain).zip(shift) {
         *v = (*v - mean) * scale * g + s;
     }
 }
 
+/// The sum of `f` over `y` (a multiple of sixteen long), added up in sixteen lanes.
+#[inline]
+fn lane_sum(y: &[f32], f: impl Fn(f32) -> f32) -> f32 {
+    let mut lanes = [0.0f32; 16];
+    for chunk in y.chunks_exact(16) {
+        for (l, &v) in lanes.iter_mut().zip(chunk) {
+            *l += f(v);
+        }
+    }
+    lanes.iter().sum::<f32>()
+}
+
 /// The whole network, from attribute keys to the parser's hidden-width token vectors.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Tok2Vec {
     embeds: Vec<HashEmbed>,
     reduce: MaxoutNorm,
     encode: Vec<MaxoutNorm>,
+    /// The first encoder layer's weights split by window position, as one map from a reduced embedding to its
+    /// [`PARTS`]: `parts[j·PIECES·WIDTH + o]` is what the token adds to piece-major output `o` of a window in
+    /// which it is at position `j` (left, middle, right). No bias: the layer adds it once per window.
+    first_parts: Dense,
+    /// Per key set: the reduced embedding followed by its first-layer parts (`WIDTH + PARTS` values).
+    words: WordCache,
     project: Dense,
-    /// This network's key in the per-thread caches.
-    cache_id: u64,
 }
 
 impl Tok2Vec {
@@ -141,14 +160,25 @@ impl Tok2Vec {
         let encode = (0..DEPTH)
             .map(|i| MaxoutNorm::load(w, &format!("encode.{i}"), 3 * WIDTH))
             .collect::<Result<_>>()?;
+        let (first, _) = piece_major(w, "encode.0", 3 * WIDTH)?;
+        let n_pieces = PIECES * WIDTH;
+        let mut parts = vec![0.0; PARTS * WIDTH];
+        for j in 0..3 {
+            for o in 0..n_pieces {
+                let from = o * 3 * WIDTH + j * WIDTH;
+                let to = (j * n_pieces + o) * WIDTH;
+                parts[to..to + WIDTH].copy_from_slice(&first[from..from + WIDTH]);
+            }
+        }
         let project_w = w.tensor("project.W", &[hidden, WIDTH])?;
         let project_b = w.tensor("project.b", &[hidden])?;
         Ok(Self {
             embeds,
             reduce: MaxoutNorm::load(w, "reduce", ATTRS * WIDTH)?,
             encode,
+            first_parts: Dense::from_output_major(&parts, vec![0.0; PARTS], PARTS, WIDTH),
+            words: WordCache::new(CACHE_WORDS),
             project: Dense::from_output_major(&project_w, project_b, hidden, WIDTH),
-            cache_id: NEXT_TOK2VEC.fetch_add(1, Ordering::Relaxed),
         })
     }
 
@@ -157,67 +187,102 @@ impl Tok2Vec {
         self.project.n_out
     }
 
-    /// The embedding of each token (`tokens × WIDTH`): hash embeddings reduced by maxout and layer norm. It
-    /// depends on the keys alone, so each thread caches it per key set (words repeat).
-    fn embed(&self, keys: &[[u64; ATTRS]], out: &mut [f32]) {
-        REDUCED.with(|cache| {
-            let mut cache = cache.borrow_mut();
-            if cache.0 != self.cache_id || cache.1.len() >= CACHE_WORDS {
-                cache.0 = self.cache_id;
-                cache.1.clear();
-            }
-            let mut missing = Vec::new();
-            for (key, row) in keys.iter().zip(out.chunks_exact_mut(WIDTH)) {
-                match cache.1.get(key) {
-                    Some(v) => row.copy_from_slice(v),
-                    None => missing.push(*key),
-                }
-            }
-            if missing.is_empty() {
-                return;
-            }
-            missing.sort_unstable();
-            missing.dedup();
-            let mut embedded = vec![0.0; missing.len() * ATTRS * WIDTH];
-            for (row, key) in embedded.chunks_exact_mut(ATTRS * WIDTH).zip(&missing) {
+    /// Empties the cache of per-word results (for benchmarks, which must not time a text whose words they cached
+    /// by timing it before).
+    pub fn clear_cache(&self) {
+        self.words.clear();
+    }
+
+    /// Each token's cached values: its embedding (hash embeddings reduced by maxout and layer norm, `WIDTH`
+    /// values) followed by its first-layer parts (`PARTS` values). Both depend on the keys alone, so they are
+    /// computed once per key set and cached (words repeat).
+    fn embed(&self, keys: &[Keys]) -> Vec<Arc<[f32]>> {
+        let cached: Vec<Option<Arc<[f32]>>> = keys.iter().map(|key| self.words.get(key)).collect();
+        let mut missing: Vec<Keys> = keys
+            .iter()
+            .zip(&cached)
+            .filter(|(_, c)| c.is_none())
+            .map(|(k, _)| *k)
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        let mut computed: Vec<Arc<[f32]>> = Vec::with_capacity(missing.len());
+        if !missing.is_empty() {
+            let mut hashed = vec![0.0; missing.len() * ATTRS * WIDTH];
+            for (row, key) in hashed.chunks_exact_mut(ATTRS * WIDTH).zip(&missing) {
                 for ((embed, out), &k) in self.embeds.iter().zip(row.chunks_exact_mut(WIDTH)).zip(key) {
                     embed.add_to(k, out);
                 }
             }
             let mut reduced = vec![0.0; missing.len() * WIDTH];
-            self.reduce.forward(&embedded, &mut reduced, &mut Vec::new());
-            for (key, v) in missing.iter().zip(reduced.chunks_exact(WIDTH)) {
-                cache.1.insert(*key, v.try_into().expect("WIDTH values"));
+            self.reduce
+                .forward(Rows::contiguous(&hashed, ATTRS * WIDTH), &mut reduced, &mut Vec::new());
+            let mut parts = vec![0.0; missing.len() * PARTS];
+            self.first_parts.forward(&reduced, &mut parts);
+            for ((key, r), p) in missing
+                .iter()
+                .zip(reduced.chunks_exact(WIDTH))
+                .zip(parts.chunks_exact(PARTS))
+            {
+                let value: Arc<[f32]> = r.iter().chain(p).copied().collect();
+                self.words.insert(key, Arc::clone(&value));
+                computed.push(value);
             }
-            for (key, row) in keys.iter().zip(out.chunks_exact_mut(WIDTH)) {
-                if let Some(v) = cache.1.get(key) {
-                    row.copy_from_slice(v);
-                }
-            }
-        });
+        }
+        keys.iter()
+            .zip(cached)
+            .map(|(key, cached)| {
+                cached.unwrap_or_else(|| {
+                    let i = missing.binary_search(key).expect("every missing key was computed");
+                    Arc::clone(&computed[i])
+                })
+            })
+            .collect()
     }
 
     /// The encoder's output (`tokens × WIDTH`) for tokens with these attribute keys (NORM, PREFIX, SUFFIX,
     /// SHAPE ids each).
-    pub fn encode(&self, keys: &[[u64; ATTRS]]) -> Vec<f32> {
+    pub fn encode(&self, keys: &[Keys]) -> Vec<f32> {
         let n = keys.len();
         // thinc runs the encoder over the document with DEPTH zero rows on each side (`with_array(pad=…)`); they
         // pass through the layers like tokens and so feed the edge tokens' windows from the second layer on.
         let padded = n + 2 * DEPTH;
+        let words = self.embed(keys);
         let mut x = vec![0.0; padded * WIDTH];
-        self.embed(keys, &mut x[DEPTH * WIDTH..(DEPTH + n) * WIDTH]);
+        for (row, word) in x[DEPTH * WIDTH..].chunks_exact_mut(WIDTH).zip(&words) {
+            row.copy_from_slice(&word[..WIDTH]);
+        }
         let mut scratch = Vec::new();
-        // Layer k only needs the rows within DEPTH - 1 - k of the document: the others cannot reach it any more.
-        let mut window = vec![0.0; padded * 3 * WIDTH];
         let mut y = vec![0.0; padded * WIDTH];
+        // Layer k only needs the rows within DEPTH - 1 - k of the document: the others cannot reach it any more.
         for (k, layer) in self.encode.iter().enumerate() {
             let rows = k + 1..padded - k - 1;
-            let window = &mut window[..rows.len() * 3 * WIDTH];
-            for (t, cols) in rows.clone().zip(window.chunks_exact_mut(3 * WIDTH)) {
-                cols.copy_from_slice(&x[(t - 1) * WIDTH..(t + 2) * WIDTH]);
-            }
             let y = &mut y[..rows.len() * WIDTH];
-            layer.forward(window, y, &mut scratch);
+            if k == 0 {
+                // Row t's window sums the bias and its three tokens' cached parts (the padding's are zero).
+                let n_pieces = PIECES * WIDTH;
+                let len = rows.len() * n_pieces;
+                if scratch.len() < len {
+                    scratch.resize(len, 0.0);
+                }
+                for (t, pieces) in rows.clone().zip(scratch[..len].chunks_exact_mut(n_pieces)) {
+                    pieces.copy_from_slice(&layer.bias);
+                    for j in 0..3 {
+                        let Some(word) = (t + j - 1).checked_sub(DEPTH).and_then(|w| words.get(w)) else {
+                            continue;
+                        };
+                        for (p, &v) in pieces.iter_mut().zip(&word[WIDTH + j * n_pieces..][..n_pieces]) {
+                            *p += v;
+                        }
+                    }
+                }
+                layer.finish(&scratch[..len], y);
+            } else {
+                // Row t's window is rows t - 1..=t + 1 of x, 3 · WIDTH values in a row: the windows are
+                // overlapping rows of x, one token apart.
+                let windows = Rows::new(&x[(rows.start - 1) * WIDTH..], 3 * WIDTH, WIDTH, rows.len());
+                layer.forward(windows, y, &mut scratch);
+            }
             for (a, b) in x[rows.start * WIDTH..rows.end * WIDTH].iter_mut().zip(y.iter()) {
                 *a += b;
             }

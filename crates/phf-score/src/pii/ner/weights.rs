@@ -34,6 +34,42 @@ impl<'a> Weights<'a> {
 /// Rows computed together by [`Dense::forward`].
 const ROW_BLOCK: usize = 8;
 
+/// The input rows of a dense layer: row `r` is `data[r * stride..r * stride + width]`. A stride below the width
+/// makes rows overlap, which is how the encoder reads each token's window of three without copying it.
+#[derive(Debug, Clone, Copy)]
+pub struct Rows<'a> {
+    pub data: &'a [f32],
+    pub width: usize,
+    pub stride: usize,
+    pub count: usize,
+}
+
+impl<'a> Rows<'a> {
+    /// `count` rows of `width` values, `stride` apart, from the start of `data`.
+    pub fn new(data: &'a [f32], width: usize, stride: usize, count: usize) -> Self {
+        assert!(
+            count == 0 || (count - 1) * stride + width <= data.len(),
+            "{count} rows of {width} values {stride} apart need more than {} values",
+            data.len()
+        );
+        Self {
+            data,
+            width,
+            stride,
+            count,
+        }
+    }
+
+    /// Back-to-back rows of `width` values: all of `data`.
+    pub fn contiguous(data: &'a [f32], width: usize) -> Self {
+        Self::new(data, width, width, data.len() / width)
+    }
+
+    pub fn row(&self, r: usize) -> &'a [f32] {
+        &self.data[r * self.stride..r * self.stride + self.width]
+    }
+}
+
 /// A dense layer `y = W x + b`, stored input-major (`wt[i * n_out + o]`) so that the inner loop runs over
 /// contiguous outputs and vectorises.
 #[derive(Debug, Clone)]
@@ -59,35 +95,42 @@ impl Dense {
 
     /// `out[r] = W x[r] + b` for every row `r` of `x` (`rows × n_in`); `out` is `rows × n_out`.
     pub fn forward(&self, x: &[f32], out: &mut [f32]) {
-        debug_assert_eq!(out.len(), x.len() / self.n_in * self.n_out);
+        self.forward_rows(Rows::contiguous(x, self.n_in), out);
+    }
+
+    /// `out[r] = W x.row(r) + b` for every row of `x` (of width `n_in`); `out` is `x.count × n_out`.
+    pub fn forward_rows(&self, x: Rows<'_>, out: &mut [f32]) {
+        assert_eq!(x.width, self.n_in);
+        assert_eq!(out.len(), x.count * self.n_out);
         #[cfg(target_arch = "x86_64")]
         {
             use std::arch::is_x86_feature_detected as has;
             if self.n_out.is_multiple_of(32) && has!("avx512f") && has!("fma") {
                 // SAFETY: the CPU supports AVX-512F and FMA (checked just above); the shapes are the layer's.
-                unsafe { super::kernels::affine_avx512(x, self.n_in, &self.wt, &self.b, out) };
+                unsafe { super::kernels::affine_avx512(x, &self.wt, &self.b, out) };
                 return;
             }
             if self.n_out.is_multiple_of(16) && has!("avx2") && has!("fma") {
                 // SAFETY: the CPU supports AVX2 and FMA (checked just above); the shapes are the layer's.
-                unsafe { super::kernels::affine_avx2(x, self.n_in, &self.wt, &self.b, out) };
+                unsafe { super::kernels::affine_avx2(x, &self.wt, &self.b, out) };
                 return;
             }
         }
-        self.forward_rows(x, out);
+        self.forward_portable(x, out);
     }
 
     /// The portable path: rows in blocks of [`ROW_BLOCK`], so that each weight row is read once per block; the
     /// inner loop, over contiguous outputs, vectorises.
-    fn forward_rows(&self, x: &[f32], out: &mut [f32]) {
-        let (n_in, n_out) = (self.n_in, self.n_out);
-        for (xb, yb) in x.chunks(ROW_BLOCK * n_in).zip(out.chunks_mut(ROW_BLOCK * n_out)) {
+    fn forward_portable(&self, x: Rows<'_>, out: &mut [f32]) {
+        let n_out = self.n_out;
+        for (block, yb) in out.chunks_mut(ROW_BLOCK * n_out).enumerate() {
+            let first = block * ROW_BLOCK;
             for y in yb.chunks_exact_mut(n_out) {
                 y.copy_from_slice(&self.b);
             }
             for (i, w) in self.wt.chunks_exact(n_out).enumerate() {
-                for (xr, y) in xb.chunks_exact(n_in).zip(yb.chunks_exact_mut(n_out)) {
-                    let xi = xr[i];
+                for (r, y) in (first..).zip(yb.chunks_exact_mut(n_out)) {
+                    let xi = x.row(r)[i];
                     if xi == 0.0 {
                         continue;
                     }
@@ -150,7 +193,7 @@ mod tests {
             let x = values(rows * n_in, 3 + rows as u32);
             let want = reference(&w, &b, &x, n_in);
             let mut y = vec![0.0; rows * n_out];
-            dense.forward_rows(&x, &mut y);
+            dense.forward_portable(Rows::contiguous(&x, n_in), &mut y);
             assert_close(&y, &want, "portable");
             dense.forward(&x, &mut y);
             assert_close(&y, &want, "dispatched");
@@ -160,15 +203,49 @@ mod tests {
                 if has!("avx2") && has!("fma") {
                     y.fill(0.0);
                     // SAFETY: the CPU supports AVX2 and FMA (checked just above); the shapes are the layer's.
-                    unsafe { super::super::kernels::affine_avx2(&x, n_in, &dense.wt, &dense.b, &mut y) };
+                    unsafe {
+                        super::super::kernels::affine_avx2(Rows::contiguous(&x, n_in), &dense.wt, &dense.b, &mut y)
+                    };
                     assert_close(&y, &want, "avx2");
                 }
                 if has!("avx512f") && has!("fma") {
                     y.fill(0.0);
                     // SAFETY: the CPU supports AVX-512F and FMA (checked just above); the shapes are the layer's.
-                    unsafe { super::super::kernels::affine_avx512(&x, n_in, &dense.wt, &dense.b, &mut y) };
+                    unsafe {
+                        super::super::kernels::affine_avx512(Rows::contiguous(&x, n_in), &dense.wt, &dense.b, &mut y)
+                    };
                     assert_close(&y, &want, "avx512");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn overlapping_rows_are_windows() {
+        // Rows of three tokens' values, one token apart, as the encoder reads them, against the windows copied out.
+        let (token, n_out) = (7, 32);
+        let n_in = 3 * token;
+        let w = values(n_out * n_in, 4);
+        let b = values(n_out, 5);
+        let dense = Dense::from_output_major(&w, b.clone(), n_out, n_in);
+        for windows in 1..=13 {
+            let x = values((windows + 2) * token, 6 + windows as u32);
+            let copied: Vec<f32> = (0..windows)
+                .flat_map(|t| x[t * token..t * token + n_in].to_vec())
+                .collect();
+            let want = reference(&w, &b, &copied, n_in);
+            let rows = Rows::new(&x, n_in, token, windows);
+            let mut y = vec![0.0; windows * n_out];
+            dense.forward_rows(rows, &mut y);
+            assert_close(&y, &want, "dispatched");
+            dense.forward_portable(rows, &mut y);
+            assert_close(&y, &want, "portable");
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+                y.fill(0.0);
+                // SAFETY: the CPU supports AVX2 and FMA (checked just above); the shapes are the layer's.
+                unsafe { super::super::kernels::affine_avx2(rows, &dense.wt, &dense.b, &mut y) };
+                assert_close(&y, &want, "avx2");
             }
         }
     }
