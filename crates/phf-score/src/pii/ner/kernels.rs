@@ -1,9 +1,9 @@
 //! The dense layers' inner product with explicit SIMD (AVX-512 or AVX2, with FMA), chosen at run time by
 //! [`super::weights::Dense::forward`]. For each tile of rows × 32 (AVX-512) or 16 (AVX2) outputs the accumulator
 //! registers stay put while the whole input dimension streams through. Weights are input-major
-//! (`wt[i * n_out + o]`), so each step loads contiguous outputs and broadcasts one input per row. The AVX-512
-//! path, which the NER's time is spent in, first packs each tile's rows input-major and gives single rows a
-//! kernel of their own.
+//! (`wt[i * n_out + o]`; for AVX-512 in panels of 32 outputs, read front to back), so each step loads contiguous
+//! outputs and broadcasts one input per row. The AVX-512 path, which the NER's time is spent in, pads short tiles
+//! with a row of zeros and gives single rows a kernel of their own.
 
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
@@ -24,89 +24,78 @@ unsafe fn load16(p: *const f32) -> __m512 {
     _mm512_maskz_loadu_ps(0xffff, p)
 }
 
-/// `y = x · wt + b` for the rows of `x`, `n_out` a multiple of 32.
+/// `y = x · w + b` for the rows of `x`, `n_out` a multiple of 32, with the weights in panels of 32 outputs
+/// (`panels[(c / 32) · n_in · 32 + i · 32 + c % 32]`, see `Dense`), each read front to back.
 ///
-/// Rows go in tiles of eight (four for the last few), each first copied input-major into a small buffer (`packed[i
-/// * MR + k]` is input `i` of the tile's row `k`, zero for rows past the end) so that the tile's eight inputs at
-/// step `i` are read at fixed offsets from one pointer. A single row (the parser's output layer, once per move)
-/// takes [`row512`] instead.
+/// Rows go in tiles of eight (four for the last few); a tile's missing rows read a row of zeros and are not
+/// stored. Each step broadcasts one input of each of the tile's rows, read where the rows lie (overlapping
+/// windows included). A single row (the parser's output layer, once per move) takes [`row512`] instead.
 ///
 /// # Safety
 /// The CPU must support AVX-512F and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,fma")]
-pub unsafe fn affine_avx512(x: Rows<'_>, wt: &[f32], b: &[f32], y: &mut [f32]) {
+pub unsafe fn affine_avx512(x: Rows<'_>, panels: &[f32], b: &[f32], y: &mut [f32]) {
     let (n_in, n_out, rows) = (x.width, b.len(), x.count);
-    assert!(n_out.is_multiple_of(32) && wt.len() == n_in * n_out && y.len() == rows * n_out);
+    assert!(n_out.is_multiple_of(32) && panels.len() == n_in * n_out && y.len() == rows * n_out);
     if rows == 1 {
-        row512(x.row(0), wt, b, y);
+        row512(x.row(0), panels, b, y);
         return;
     }
-    let mut packed = vec![0.0f32; 8 * n_in];
+    let zeros = vec![0.0f32; n_in];
     let mut r = 0;
     while r < rows {
         let tile = (rows - r).min(8);
         let ys = &mut y[r * n_out..(r + tile) * n_out];
         if tile > 4 {
-            pack::<8>(x, r..r + tile, &mut packed);
-            tile512::<8>(&packed, n_in, wt, b, ys);
+            tile512::<8>(tile_rows(x, r..r + tile, &zeros), n_in, panels, b, ys);
         } else {
-            pack::<4>(x, r..r + tile, &mut packed);
-            tile512::<4>(&packed, n_in, wt, b, ys);
+            tile512::<4>(tile_rows(x, r..r + tile, &zeros), n_in, panels, b, ys);
         }
         r += tile;
     }
 }
 
-/// Copies rows `tile` (at most `MR`) of `x` input-major into `packed` (`width × MR`), zeros for the rows that are
-/// missing.
+/// Where each of a tile's `MR` rows starts: rows `tile` of `x`, then `zeros` (`x.width` long) for the rest.
 #[inline]
-fn pack<const MR: usize>(x: Rows<'_>, tile: Range<usize>, packed: &mut [f32]) {
-    for (k, r) in (0..MR).zip(tile.clone().map(Some).chain(std::iter::repeat(None))) {
-        match r {
-            Some(r) => {
-                for (column, &v) in packed.chunks_exact_mut(MR).zip(x.row(r)) {
-                    column[k] = v;
-                }
-            }
-            None => {
-                for column in packed[..x.width * MR].chunks_exact_mut(MR) {
-                    column[k] = 0.0;
-                }
-            }
-        }
+fn tile_rows<const MR: usize>(x: Rows<'_>, tile: Range<usize>, zeros: &[f32]) -> [*const f32; MR] {
+    let mut rows = [zeros.as_ptr(); MR];
+    for (p, r) in rows.iter_mut().zip(tile) {
+        *p = x.row(r).as_ptr();
     }
+    rows
 }
 
-/// One tile: `MR` packed rows against every output, 32 outputs (two registers per row) at a time; only the rows
-/// `y` holds are stored.
+/// One tile: `MR` rows (each `n_in` floats from its pointer) against every output, 32 outputs (two registers per
+/// row) at a time; only the rows `y` holds are stored.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,fma")]
 #[inline]
-unsafe fn tile512<const MR: usize>(packed: &[f32], n_in: usize, wt: &[f32], b: &[f32], y: &mut [f32]) {
+unsafe fn tile512<const MR: usize>(rows: [*const f32; MR], n_in: usize, panels: &[f32], b: &[f32], y: &mut [f32]) {
     let n_out = b.len();
-    let rows = y.len() / n_out;
+    let stored = y.len() / n_out;
     for c0 in (0..n_out).step_by(32) {
         // SAFETY (every pointer access below): the caller checked the shapes; c0 + 32 ≤ n_out, and step i < n_in
-        // reads packed[i * MR..(i + 1) * MR] and wt[i * n_out + c0..i * n_out + c0 + 32]; rows ≤ MR.
+        // reads input i of each row (each n_in long) and 32 weights at c0 * n_in + i * 32 of the panels;
+        // stored ≤ MR.
         let bias = [load16(b.as_ptr().add(c0)), load16(b.as_ptr().add(c0 + 16))];
         let mut acc = [bias; MR];
         // Pointers bumped along the input dimension with wrapping arithmetic, and read through intrinsics rather
         // than `*`: the dev profile keeps debug assertions, which would check every `add` and dereference.
-        let mut p = packed.as_ptr();
-        let mut w = wt.as_ptr().add(c0);
+        let mut xs = rows;
+        let mut w = panels.as_ptr().add(c0 * n_in);
         for _ in 0..n_in {
             let w0 = load16(w);
             let w1 = load16(w.wrapping_add(16));
-            for (k, acc) in acc.iter_mut().enumerate() {
-                let xi = _mm512_broadcastss_ps(_mm_load_ss(p.wrapping_add(k)));
+            for (acc, p) in acc.iter_mut().zip(xs.iter_mut()) {
+                let xi = _mm512_broadcastss_ps(_mm_load_ss(*p));
+                *p = p.wrapping_add(1);
                 acc[0] = _mm512_fmadd_ps(xi, w0, acc[0]);
                 acc[1] = _mm512_fmadd_ps(xi, w1, acc[1]);
             }
-            p = p.wrapping_add(MR);
-            w = w.wrapping_add(n_out);
+            w = w.wrapping_add(32);
         }
-        for (k, acc) in acc.iter().take(rows).enumerate() {
+        for (k, acc) in acc.iter().take(stored).enumerate() {
             let out = y.as_mut_ptr().add(k * n_out + c0);
             _mm512_storeu_ps(out, acc[0]);
             _mm512_storeu_ps(out.add(16), acc[1]);
@@ -120,33 +109,33 @@ unsafe fn tile512<const MR: usize>(packed: &[f32], n_in: usize, wt: &[f32], b: &
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,fma")]
 #[inline]
-unsafe fn row512(x: &[f32], wt: &[f32], b: &[f32], y: &mut [f32]) {
+unsafe fn row512(x: &[f32], panels: &[f32], b: &[f32], y: &mut [f32]) {
     let n_out = b.len();
     let n_in = x.len();
     let quads = n_in / 4 * 4;
     for c0 in (0..n_out).step_by(32) {
-        // SAFETY: as in tile512, with one row: i < n_in reads x[i] and wt[i * n_out + c0..+32].
+        // SAFETY: as in tile512, with one row: i < n_in reads x[i] and the 32 weights at c0 * n_in + i * 32.
         let zero = _mm512_setzero_ps();
         let mut acc = [[zero; 2]; 4];
         acc[0] = [load16(b.as_ptr().add(c0)), load16(b.as_ptr().add(c0 + 16))];
-        let mut w = wt.as_ptr().add(c0);
+        let mut w = panels.as_ptr().add(c0 * n_in);
         let mut p = x.as_ptr();
         for _ in (0..quads).step_by(4) {
             for (j, acc) in acc.iter_mut().enumerate() {
                 let xi = _mm512_broadcastss_ps(_mm_load_ss(p.wrapping_add(j)));
-                let row = w.wrapping_add(j * n_out);
+                let row = w.wrapping_add(j * 32);
                 acc[0] = _mm512_fmadd_ps(xi, load16(row), acc[0]);
                 acc[1] = _mm512_fmadd_ps(xi, load16(row.wrapping_add(16)), acc[1]);
             }
             p = p.wrapping_add(4);
-            w = w.wrapping_add(4 * n_out);
+            w = w.wrapping_add(4 * 32);
         }
         for _ in quads..n_in {
             let xi = _mm512_broadcastss_ps(_mm_load_ss(p));
             acc[0][0] = _mm512_fmadd_ps(xi, load16(w), acc[0][0]);
             acc[0][1] = _mm512_fmadd_ps(xi, load16(w.wrapping_add(16)), acc[0][1]);
             p = p.wrapping_add(1);
-            w = w.wrapping_add(n_out);
+            w = w.wrapping_add(32);
         }
         let out = y.as_mut_ptr().add(c0);
         for half in 0..2 {

@@ -11,6 +11,7 @@
 //! en_core_web_sm-3.8.0/` (never committed). Parity with spaCy, stage by stage, is tested by
 //! `tests/ner_parity.rs` on sentences we wrote and measured on email sentences by `scripts/score/pii_parity.sh`.
 
+mod buffer;
 mod hash;
 mod kernels;
 mod lexeme;
@@ -18,6 +19,7 @@ mod moves;
 mod parser;
 mod tok2vec;
 mod tokenizer;
+mod vector;
 mod weights;
 mod word_cache;
 
@@ -160,7 +162,7 @@ impl EntityRecognizer {
 
     /// The parser's input vectors (`tokens × 64`): the NER tok2vec followed by its projection.
     pub fn token_vectors(&self, text: &str, tokens: &[Token]) -> Vec<f32> {
-        self.tok2vec.forward(&self.attribute_keys(text, tokens))
+        self.tok2vec.forward(&self.attribute_keys(text, tokens)).to_vec()
     }
 
     /// The entities of `text`, in order.
@@ -169,7 +171,7 @@ impl EntityRecognizer {
         if tokens.is_empty() {
             return Vec::new();
         }
-        let tokvecs = self.token_vectors(text, &tokens);
+        let tokvecs = self.tok2vec.forward(&self.attribute_keys(text, &tokens));
         let spaces: Vec<bool> = tokens
             .iter()
             .map(|t| text[t.range.clone()].chars().all(is_space))

@@ -3,6 +3,7 @@
 //! contributions are precomputed once per token (`PrecomputableAffine`); per step the three are summed with the
 //! bias, reduced by maxout, scored by the output layer, and the best valid move is taken.
 
+use super::buffer::Buffer;
 use super::moves::{Move, State};
 use super::weights::{Dense, Weights};
 use crate::error::Result;
@@ -60,7 +61,7 @@ impl Parser {
     pub fn parse(&self, tokvecs: &[f32], is_space: &[bool], moves: &[Move]) -> Vec<(usize, usize, usize)> {
         let n = is_space.len();
         let width = FEATURES * self.hidden * PIECES;
-        let mut cached = vec![0.0; n * width];
+        let mut cached = Buffer::new(n * width);
         self.lower.forward(tokvecs, &mut cached);
         let feature = |token: Option<usize>, f: usize| -> &[f32] {
             let block = self.hidden * PIECES;

@@ -5,6 +5,8 @@
 
 use std::sync::Arc;
 
+use super::buffer::Buffer;
+use super::vector;
 use super::weights::{Dense, Rows, Weights};
 use super::word_cache::{Keys, WordCache};
 use crate::error::Result;
@@ -82,12 +84,10 @@ impl MaxoutNorm {
         })
     }
 
-    /// Rows of `x` (`n_in` wide) → rows of `out` (`rows × WIDTH`); `scratch` is reused between calls.
-    fn forward(&self, x: Rows<'_>, out: &mut [f32], scratch: &mut Vec<f32>) {
+    /// Rows of `x` (`n_in` wide) → rows of `out` (`rows × WIDTH`); `scratch` holds at least `rows × PIECES ·
+    /// WIDTH` values.
+    fn forward(&self, x: Rows<'_>, out: &mut [f32], scratch: &mut [f32]) {
         let len = x.count * WIDTH * PIECES;
-        if scratch.len() < len {
-            scratch.resize(len, 0.0);
-        }
         self.affine.forward_rows(x, &mut scratch[..len]);
         self.finish(&scratch[..len], out);
     }
@@ -96,39 +96,9 @@ impl MaxoutNorm {
     /// rows of `out` (`rows × WIDTH`).
     fn finish(&self, pieces: &[f32], out: &mut [f32]) {
         for (pieces, y) in pieces.chunks_exact(WIDTH * PIECES).zip(out.chunks_exact_mut(WIDTH)) {
-            y.copy_from_slice(&pieces[..WIDTH]);
-            for piece in pieces[WIDTH..].chunks_exact(WIDTH) {
-                for (o, &v) in y.iter_mut().zip(piece) {
-                    *o = o.max(v);
-                }
-            }
-            layer_norm(y, &self.gain, &self.shift);
+            vector::maxout_layer_norm(pieces, &self.gain, &self.shift, y);
         }
     }
-}
-
-/// thinc `LayerNorm`: zero mean, unit variance (plus 1e-8), then gain and shift. The sums run in sixteen lanes
-/// (`y.len()` is a multiple of sixteen), so that they vectorise.
-fn layer_norm(y: &mut [f32], gain: &[f32], shift: &[f32]) {
-    let n = y.len() as f32;
-    let mean = lane_sum(y, |v| v) / n;
-    let var = lane_sum(y, |v| (v - mean) * (v - mean)) / n + 1e-8;
-    let scale = 1.0 / var.sqrt();
-    for ((v, g), s) in y.iter_mut().zip(gain).zip(shift) {
-        *v = (*v - mean) * scale * g + s;
-    }
-}
-
-/// The sum of `f` over `y` (a multiple of sixteen long), added up in sixteen lanes.
-#[inline]
-fn lane_sum(y: &[f32], f: impl Fn(f32) -> f32) -> f32 {
-    let mut lanes = [0.0f32; 16];
-    for chunk in y.chunks_exact(16) {
-        for (l, &v) in lanes.iter_mut().zip(chunk) {
-            *l += f(v);
-        }
-    }
-    lanes.iter().sum::<f32>()
 }
 
 /// The whole network, from attribute keys to the parser's hidden-width token vectors.
@@ -215,8 +185,11 @@ impl Tok2Vec {
                 }
             }
             let mut reduced = vec![0.0; missing.len() * WIDTH];
-            self.reduce
-                .forward(Rows::contiguous(&hashed, ATTRS * WIDTH), &mut reduced, &mut Vec::new());
+            self.reduce.forward(
+                Rows::contiguous(&hashed, ATTRS * WIDTH),
+                &mut reduced,
+                &mut Buffer::new(missing.len() * PIECES * WIDTH),
+            );
             let mut parts = vec![0.0; missing.len() * PARTS];
             self.first_parts.forward(&reduced, &mut parts);
             for ((key, r), p) in missing
@@ -242,18 +215,21 @@ impl Tok2Vec {
 
     /// The encoder's output (`tokens × WIDTH`) for tokens with these attribute keys (NORM, PREFIX, SUFFIX,
     /// SHAPE ids each).
-    pub fn encode(&self, keys: &[Keys]) -> Vec<f32> {
+    /// The document's rows are `DEPTH..DEPTH + tokens` of the returned buffer.
+    fn encode(&self, keys: &[Keys]) -> Buffer {
         let n = keys.len();
         // thinc runs the encoder over the document with DEPTH zero rows on each side (`with_array(pad=…)`); they
         // pass through the layers like tokens and so feed the edge tokens' windows from the second layer on.
         let padded = n + 2 * DEPTH;
         let words = self.embed(keys);
-        let mut x = vec![0.0; padded * WIDTH];
+        let mut x = Buffer::new(padded * WIDTH);
+        x[..DEPTH * WIDTH].fill(0.0);
+        x[(DEPTH + n) * WIDTH..].fill(0.0);
         for (row, word) in x[DEPTH * WIDTH..].chunks_exact_mut(WIDTH).zip(&words) {
             row.copy_from_slice(&word[..WIDTH]);
         }
-        let mut scratch = Vec::new();
-        let mut y = vec![0.0; padded * WIDTH];
+        let mut scratch = Buffer::new(padded * PIECES * WIDTH);
+        let mut y = Buffer::new(padded * WIDTH);
         // Layer k only needs the rows within DEPTH - 1 - k of the document: the others cannot reach it any more.
         for (k, layer) in self.encode.iter().enumerate() {
             let rows = k + 1..padded - k - 1;
@@ -262,18 +238,13 @@ impl Tok2Vec {
                 // Row t's window sums the bias and its three tokens' cached parts (the padding's are zero).
                 let n_pieces = PIECES * WIDTH;
                 let len = rows.len() * n_pieces;
-                if scratch.len() < len {
-                    scratch.resize(len, 0.0);
-                }
                 for (t, pieces) in rows.clone().zip(scratch[..len].chunks_exact_mut(n_pieces)) {
                     pieces.copy_from_slice(&layer.bias);
                     for j in 0..3 {
                         let Some(word) = (t + j - 1).checked_sub(DEPTH).and_then(|w| words.get(w)) else {
                             continue;
                         };
-                        for (p, &v) in pieces.iter_mut().zip(&word[WIDTH + j * n_pieces..][..n_pieces]) {
-                            *p += v;
-                        }
+                        vector::add_assign(pieces, &word[WIDTH + j * n_pieces..][..n_pieces]);
                     }
                 }
                 layer.finish(&scratch[..len], y);
@@ -283,20 +254,17 @@ impl Tok2Vec {
                 let windows = Rows::new(&x[(rows.start - 1) * WIDTH..], 3 * WIDTH, WIDTH, rows.len());
                 layer.forward(windows, y, &mut scratch);
             }
-            for (a, b) in x[rows.start * WIDTH..rows.end * WIDTH].iter_mut().zip(y.iter()) {
-                *a += b;
-            }
+            vector::add_assign(&mut x[rows.start * WIDTH..rows.end * WIDTH], y);
         }
-        x.drain(..DEPTH * WIDTH);
-        x.truncate(n * WIDTH);
         x
     }
 
     /// The parser's token vectors (`tokens × n_out`).
-    pub fn forward(&self, keys: &[[u64; ATTRS]]) -> Vec<f32> {
+    pub fn forward(&self, keys: &[Keys]) -> Buffer {
         let encoded = self.encode(keys);
-        let mut out = vec![0.0; keys.len() * self.project.n_out];
-        self.project.forward(&encoded, &mut out);
+        let mut out = Buffer::new(keys.len() * self.project.n_out);
+        self.project
+            .forward(&encoded[DEPTH * WIDTH..(DEPTH + keys.len()) * WIDTH], &mut out);
         out
     }
 }

@@ -1,0 +1,102 @@
+//! The encoder's and parser's element-wise loops (sums, maxout, layer norm), compiled a second time for AVX-512
+//! and chosen at run time. The crate is built for the baseline x86-64 (SSE2), where these loops vectorise only
+//! four lanes wide; the dense layers have their own kernels (`super::kernels`).
+
+/// Calls `$body` (a closure-free block over the arguments) through a copy compiled with AVX-512 when the CPU has
+/// it, else directly.
+macro_rules! dispatch {
+    (fn $name:ident($($arg:ident: $ty:ty),*) $body:block) => {
+        pub fn $name($($arg: $ty),*) {
+            #[inline(always)]
+            fn portable($($arg: $ty),*) $body
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+                unsafe fn avx512($($arg: $ty),*) {
+                    portable($($arg),*)
+                }
+                if std::arch::is_x86_feature_detected!("avx512f")
+                    && std::arch::is_x86_feature_detected!("avx512vl")
+                    && std::arch::is_x86_feature_detected!("fma")
+                {
+                    // SAFETY: the CPU has every feature the copy was compiled for (checked just above).
+                    return unsafe { avx512($($arg),*) };
+                }
+            }
+            portable($($arg),*)
+        }
+    };
+}
+
+dispatch! {
+    fn add_assign(dst: &mut [f32], src: &[f32]) {
+        for (d, &s) in dst.iter_mut().zip(src) {
+            *d += s;
+        }
+    }
+}
+
+dispatch! {
+    fn maxout_layer_norm(pieces: &[f32], gain: &[f32], shift: &[f32], y: &mut [f32]) {
+        // thinc `Maxout`'s maximum over the pieces (piece-major: piece p of output o at p·width + o), then
+        // `LayerNorm`: zero mean, unit variance (plus 1e-8), gain and shift. The sums run in sixteen lanes (the
+        // width is a multiple of sixteen), so that they vectorise.
+        let width = y.len();
+        y.copy_from_slice(&pieces[..width]);
+        for piece in pieces[width..].chunks_exact(width) {
+            for (o, &v) in y.iter_mut().zip(piece) {
+                *o = o.max(v);
+            }
+        }
+        let n = width as f32;
+        let mean = lane_sum(y, |v| v) / n;
+        let var = lane_sum(y, |v| (v - mean) * (v - mean)) / n + 1e-8;
+        let scale = 1.0 / var.sqrt();
+        for ((v, g), s) in y.iter_mut().zip(gain).zip(shift) {
+            *v = (*v - mean) * scale * g + s;
+        }
+    }
+}
+
+/// The sum of `f` over `y` (a multiple of sixteen long), added up in sixteen lanes.
+#[inline(always)]
+fn lane_sum(y: &[f32], f: impl Fn(f32) -> f32) -> f32 {
+    let mut lanes = [0.0f32; 16];
+    for chunk in y.chunks_exact(16) {
+        for (l, &v) in lanes.iter_mut().zip(chunk) {
+            *l += f(v);
+        }
+    }
+    lanes.iter().sum::<f32>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maxout_layer_norm_matches_its_definition() {
+        let width = 32;
+        let pieces: Vec<f32> = (0..3 * width).map(|i| ((i * 37) % 11) as f32 - 5.0).collect();
+        let gain: Vec<f32> = (0..width).map(|i| 1.0 + i as f32 / 10.0).collect();
+        let shift: Vec<f32> = (0..width).map(|i| i as f32 / 100.0).collect();
+        let mut y = vec![0.0; width];
+        maxout_layer_norm(&pieces, &gain, &shift, &mut y);
+        let max: Vec<f64> = (0..width)
+            .map(|o| {
+                (0..3)
+                    .map(|p| f64::from(pieces[p * width + o]))
+                    .fold(f64::MIN, f64::max)
+            })
+            .collect();
+        let mean = max.iter().sum::<f64>() / width as f64;
+        let var = max.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / width as f64 + 1e-8;
+        for o in 0..width {
+            let want = (max[o] - mean) / var.sqrt() * f64::from(gain[o]) + f64::from(shift[o]);
+            assert!((f64::from(y[o]) - want).abs() < 1e-5, "output {o}: {} vs {want}", y[o]);
+        }
+        let mut sum = vec![1.0; 5];
+        add_assign(&mut sum, &[1.0, 2.0, 3.0, 4.0, 5.0]);
+        assert_eq!(sum, [2.0, 3.0, 4.0, 5.0, 6.0]);
+    }
+}
