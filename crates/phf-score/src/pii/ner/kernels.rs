@@ -138,13 +138,12 @@ unsafe fn row512(x: &[f32], panels: &[f32], b: &[f32], y: &mut [f32]) {
             w = w.wrapping_add(32);
         }
         let out = y.as_mut_ptr().add(c0);
-        for half in 0..2 {
-            let sum = _mm512_add_ps(
-                _mm512_add_ps(acc[0][half], acc[1][half]),
-                _mm512_add_ps(acc[2][half], acc[3][half]),
-            );
-            _mm512_storeu_ps(out.add(16 * half), sum);
-        }
+        let [a, b, c, d] = acc;
+        _mm512_storeu_ps(out, _mm512_add_ps(_mm512_add_ps(a[0], b[0]), _mm512_add_ps(c[0], d[0])));
+        _mm512_storeu_ps(
+            out.add(16),
+            _mm512_add_ps(_mm512_add_ps(a[1], b[1]), _mm512_add_ps(c[1], d[1])),
+        );
     }
 }
 
