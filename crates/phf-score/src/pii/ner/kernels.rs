@@ -20,7 +20,7 @@ const ROWS: usize = 4;
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 #[inline]
-unsafe fn load16(p: *const f32) -> __m512 {
+pub(super) unsafe fn load16(p: *const f32) -> __m512 {
     _mm512_maskz_loadu_ps(0xffff, p)
 }
 

@@ -1,10 +1,12 @@
 //! spaCy's `TransitionBasedParser.v2` in its NER configuration, greedy decoding: the state is described by three
 //! tokens (the front of the buffer, the open entity's first token, the token before the front), whose hidden-layer
-//! contributions are precomputed once per token (`PrecomputableAffine`); per step the three are summed with the
-//! bias, reduced by maxout, scored by the output layer, and the best valid move is taken.
+//! contributions are computed once per token (`PrecomputableAffine`: the front's for every token, the other two
+//! for the tokens of entities when first needed); per step the three are summed with the bias, reduced by maxout,
+//! scored by the output layer, and the best valid move is taken.
 
 use super::buffer::Buffer;
 use super::moves::{Move, State};
+use super::vector;
 use super::weights::{Dense, Weights};
 use crate::error::Result;
 
@@ -19,8 +21,12 @@ const PIECES: usize = 2;
 #[derive(Debug, Clone)]
 pub struct Parser {
     hidden: usize,
-    /// `(FEATURES · hidden · PIECES)` outputs per token vector.
-    lower: Dense,
+    /// The lower layer's outputs for the first feature (front of the buffer), `hidden · PIECES` per token vector:
+    /// every token is the front once.
+    lower_front: Dense,
+    /// Its outputs for the other two features, `2 · hidden · PIECES` per token vector. They are only asked of the
+    /// tokens of entities, so they are computed when first asked.
+    lower_rest: Dense,
     lower_bias: Vec<f32>,
     /// The lower layer's output for an absent feature token, `(FEATURES, hidden, PIECES)`.
     padding: Vec<f32>,
@@ -32,7 +38,6 @@ pub struct Parser {
 impl Parser {
     pub fn load(w: &Weights<'_>, hidden: usize, n_moves: usize, unseen: &[usize]) -> Result<Self> {
         let lower_w = w.tensor("lower.W", &[FEATURES, hidden, PIECES, hidden])?;
-        let width = FEATURES * hidden * PIECES;
         let mut upper_w = w.tensor("upper.W", &[n_moves, hidden])?;
         let mut upper_b = w.tensor("upper.b", &[n_moves])?;
         // Zero rows up to a multiple of 32 outputs let the SIMD kernels take the output layer too; the extra
@@ -46,9 +51,13 @@ impl Parser {
                 *u = true;
             }
         }
+        // One feature's outputs per token vector; the weight is feature-major, so its first block is the front's.
+        let block = hidden * PIECES;
+        let (front_w, rest_w) = lower_w.split_at(block * hidden);
         Ok(Self {
             hidden,
-            lower: Dense::from_output_major(&lower_w, vec![0.0; width], width, hidden),
+            lower_front: Dense::from_output_major(front_w, vec![0.0; block], block, hidden),
+            lower_rest: Dense::from_output_major(rest_w, vec![0.0; 2 * block], 2 * block, hidden),
             lower_bias: w.tensor("lower.b", &[hidden, PIECES])?,
             padding: w.tensor("lower.pad", &[1, FEATURES, hidden, PIECES])?,
             upper: Dense::from_output_major(&upper_w, upper_b, padded, hidden),
@@ -60,16 +69,11 @@ impl Parser {
     /// (first token, end token, label index).
     pub fn parse(&self, tokvecs: &[f32], is_space: &[bool], moves: &[Move]) -> Vec<(usize, usize, usize)> {
         let n = is_space.len();
-        let width = FEATURES * self.hidden * PIECES;
-        let mut cached = Buffer::new(n * width);
-        self.lower.forward(tokvecs, &mut cached);
-        let feature = |token: Option<usize>, f: usize| -> &[f32] {
-            let block = self.hidden * PIECES;
-            match token {
-                Some(t) => &cached[t * width + f * block..t * width + (f + 1) * block],
-                None => &self.padding[f * block..(f + 1) * block],
-            }
-        };
+        let block = self.hidden * PIECES;
+        let mut front_part = Buffer::new(n * block);
+        self.lower_front.forward(tokvecs, &mut front_part);
+        let mut rest_part = Buffer::new(n * 2 * block);
+        let mut has_rest = vec![false; n];
         let mut state = State {
             next: 0,
             len: n,
@@ -84,10 +88,21 @@ impl Parser {
             let first = state.open.map(|(start, _)| start);
             let before = first.and(front.checked_sub(1));
             summed.copy_from_slice(&self.lower_bias);
-            for (f, token) in [Some(front), first, before].into_iter().enumerate() {
-                for (s, v) in summed.iter_mut().zip(feature(token, f)) {
-                    *s += v;
-                }
+            vector::add_assign(&mut summed, &front_part[front * block..(front + 1) * block]);
+            for (f, token) in [(1, first), (2, before)] {
+                let part = match token {
+                    Some(t) => {
+                        let rest = &mut rest_part[t * 2 * block..(t + 1) * 2 * block];
+                        if !has_rest[t] {
+                            self.lower_rest
+                                .forward(&tokvecs[t * self.hidden..(t + 1) * self.hidden], rest);
+                            has_rest[t] = true;
+                        }
+                        &rest[(f - 1) * block..f * block]
+                    }
+                    None => &self.padding[f * block..(f + 1) * block],
+                };
+                vector::add_assign(&mut summed, part);
             }
             for (h, p) in hidden.iter_mut().zip(summed.chunks_exact(PIECES)) {
                 *h = p.iter().copied().fold(f32::NEG_INFINITY, f32::max);
