@@ -23,9 +23,9 @@ pub const ATTRS: usize = 4;
 /// right token of a window.
 const PARTS: usize = 3 * PIECES * WIDTH;
 
-/// Words whose embedding and first-layer parts are kept ([`WordCache`]): about 3.9 kB each, so at most about
-/// 130 MB for the process.
-const CACHE_WORDS: usize = 32_768;
+/// Words whose embedding and first-layer parts are kept per generation of the [`WordCache`]: about 3.9 kB each,
+/// so at most about 130 MB for the process with both generations full.
+const CACHE_WORDS: usize = 16_384;
 
 /// thinc `HashEmbed`: each key picks four rows (hash words modulo the row count) that are summed.
 #[derive(Debug, Clone)]

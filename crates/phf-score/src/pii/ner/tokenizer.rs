@@ -53,15 +53,24 @@ struct Rules {
 /// Longest whitespace-delimited chunk split by the affix and infix patterns; longer ones are one token.
 pub const MAX_CHUNK_BYTES: usize = 2000;
 
-/// Chunks a thread's cache holds before it starts afresh.
+/// Chunks a thread's cache holds in each of its two generations: when the newer is full it becomes the older
+/// and the older is dropped, so chunks in use stay (they are moved up when found in the older).
 const CACHE_CHUNKS: usize = 50_000;
 
 /// Tells tokenizers apart in the per-thread caches.
 static NEXT_TOKENIZER: AtomicU64 = AtomicU64::new(0);
 
 thread_local! {
-    /// This thread's cache: the tokenizer it belongs to and each chunk's tokens (ranges relative to the chunk).
-    static CACHE: RefCell<(u64, HashMap<String, Vec<Token>>)> = RefCell::new((u64::MAX, HashMap::new()));
+    /// This thread's cache: the tokenizer it belongs to and each chunk's tokens (ranges relative to the chunk), in
+    /// a newer and an older generation.
+    static CACHE: RefCell<ChunkCache> = RefCell::new(ChunkCache { owner: u64::MAX, ..ChunkCache::default() });
+}
+
+#[derive(Default)]
+struct ChunkCache {
+    owner: u64,
+    newer: HashMap<String, Vec<Token>>,
+    older: HashMap<String, Vec<Token>>,
 }
 
 /// A special case's pieces: byte length and norm id of each.
@@ -213,13 +222,23 @@ impl Tokenizer {
             norm: t.norm,
         };
         CACHE.with(|cache| {
-            let mut cache = cache.borrow_mut();
-            if cache.0 != self.cache_id || cache.1.len() >= CACHE_CHUNKS {
-                cache.0 = self.cache_id;
-                cache.1.clear();
+            let cache = &mut *cache.borrow_mut();
+            if cache.owner != self.cache_id {
+                *cache = ChunkCache {
+                    owner: self.cache_id,
+                    ..ChunkCache::default()
+                };
             }
-            if let Some(cached) = cache.1.get(word) {
+            if cache.newer.len() >= CACHE_CHUNKS {
+                cache.older = std::mem::take(&mut cache.newer);
+            }
+            if let Some(cached) = cache.newer.get(word) {
                 tokens.extend(cached.iter().map(|t| shift(t, range.start as isize)));
+                return;
+            }
+            if let Some((key, cached)) = cache.older.remove_entry(word) {
+                tokens.extend(cached.iter().map(|t| shift(t, range.start as isize)));
+                cache.newer.insert(key, cached);
                 return;
             }
             let first = tokens.len();
@@ -228,7 +247,7 @@ impl Tokenizer {
                 .iter()
                 .map(|t| shift(t, -(range.start as isize)))
                 .collect();
-            cache.1.insert(word.to_string(), relative);
+            cache.newer.insert(word.to_string(), relative);
         });
     }
 

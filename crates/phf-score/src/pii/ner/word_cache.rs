@@ -45,9 +45,17 @@ impl Hasher for KeyHasher {
     }
 }
 
-type Shard = HashMap<Key, Arc<[f32]>, BuildHasherDefault<KeyHasher>>;
+type Map = HashMap<Key, Arc<[f32]>, BuildHasherDefault<KeyHasher>>;
 
-/// Values per word (each the same length), bounded: a full shard is emptied and starts again.
+/// A shard's entries in two generations: when the newer is full it becomes the older and the older is dropped;
+/// an entry found in the older moves up, so the words in use stay.
+#[derive(Debug, Default)]
+struct Shard {
+    newer: Map,
+    older: Map,
+}
+
+/// Values per word (each the same length), bounded by generations of at most `per_shard` entries per shard.
 #[derive(Debug)]
 pub struct WordCache {
     shards: Vec<RwLock<Shard>>,
@@ -55,7 +63,7 @@ pub struct WordCache {
 }
 
 impl WordCache {
-    /// A cache of about `words` entries.
+    /// A cache of at most about `words` entries (twice that while both generations are full).
     pub fn new(words: usize) -> Self {
         Self {
             shards: (0..SHARDS).map(|_| RwLock::new(Shard::default())).collect(),
@@ -68,21 +76,40 @@ impl WordCache {
     }
 
     pub fn get(&self, keys: &Keys) -> Option<Arc<[f32]>> {
-        let shard = self.shard(keys).read().unwrap_or_else(|e| e.into_inner());
-        shard.get(&Key(*keys)).cloned()
+        let key = Key(*keys);
+        {
+            let shard = self.shard(keys).read().unwrap_or_else(|e| e.into_inner());
+            if let Some(v) = shard.newer.get(&key) {
+                return Some(Arc::clone(v));
+            }
+            if !shard.older.contains_key(&key) {
+                return None;
+            }
+        }
+        let mut shard = self.shard(keys).write().unwrap_or_else(|e| e.into_inner());
+        if let Some(v) = shard.newer.get(&key) {
+            return Some(Arc::clone(v));
+        }
+        let v = shard.older.remove(&key)?;
+        self.insert_newer(&mut shard, key, Arc::clone(&v));
+        Some(v)
     }
 
     pub fn insert(&self, keys: &Keys, value: Arc<[f32]>) {
         let mut shard = self.shard(keys).write().unwrap_or_else(|e| e.into_inner());
-        if shard.len() >= self.per_shard {
-            shard.clear();
+        self.insert_newer(&mut shard, Key(*keys), value);
+    }
+
+    fn insert_newer(&self, shard: &mut Shard, key: Key, value: Arc<[f32]>) {
+        if shard.newer.len() >= self.per_shard {
+            shard.older = std::mem::take(&mut shard.newer);
         }
-        shard.insert(Key(*keys), value);
+        shard.newer.insert(key, value);
     }
 
     pub fn clear(&self) {
         for shard in &self.shards {
-            shard.write().unwrap_or_else(|e| e.into_inner()).clear();
+            *shard.write().unwrap_or_else(|e| e.into_inner()) = Shard::default();
         }
     }
 
@@ -91,7 +118,10 @@ impl WordCache {
     pub fn len(&self) -> usize {
         self.shards
             .iter()
-            .map(|s| s.read().unwrap_or_else(|e| e.into_inner()).len())
+            .map(|s| {
+                let shard = s.read().unwrap_or_else(|e| e.into_inner());
+                shard.newer.len() + shard.older.len()
+            })
             .sum()
     }
 }
@@ -113,9 +143,11 @@ mod tests {
             }
         }
         assert!(cache.get(&[1000, 0, 0, 0]).is_none());
+        let hot = [7u64, 7 * 7, 1, 2];
         for k in 0..10_000u64 {
             cache.insert(&[k, k.wrapping_mul(0x9E37_79B9_7F4A_7C15), 3, 4], value(k));
-            assert!(cache.len() <= 64, "{} entries", cache.len());
+            assert!(cache.len() <= 2 * 64, "{} entries", cache.len());
+            assert_eq!(cache.get(&hot).as_deref(), Some(&[7.0; 3][..]), "a word in use stays");
         }
         let last = 9_999u64;
         let got = cache.get(&[last, last.wrapping_mul(0x9E37_79B9_7F4A_7C15), 3, 4]);
