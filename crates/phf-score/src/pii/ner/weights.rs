@@ -272,36 +272,3 @@ mod tests {
         }
     }
 }
-#[cfg(test)]
-mod speed_tmp {
-    use super::*;
-    #[test]
-    #[ignore]
-    fn speed() {
-        for (n_in, n_out, rows) in [
-            (288, 288, 350),
-            (288, 288, 30),
-            (96, 64, 350),
-            (64, 384, 350),
-            (64, 96, 1),
-            (96, 864, 50),
-            (384, 288, 50),
-        ] {
-            let w: Vec<f32> = (0..n_in * n_out).map(|i| (i % 7) as f32 * 0.01).collect();
-            let d = Dense::from_output_major(&w, vec![0.0; n_out], n_out, n_in);
-            let x: Vec<f32> = (0..rows * n_in).map(|i| (i % 5) as f32 * 0.1).collect();
-            let mut y = vec![0.0; rows * n_out];
-            let reps = 2_000_000_000 / (n_in * n_out * rows) + 1;
-            let t = std::time::Instant::now();
-            for _ in 0..reps {
-                d.forward(&x, &mut y);
-                std::hint::black_box(&mut y);
-            }
-            let dt = t.elapsed().as_secs_f64();
-            eprintln!(
-                "{n_in}->{n_out} rows {rows}: {:.1} GMAC/s",
-                (reps * n_in * n_out * rows) as f64 / dt / 1e9
-            );
-        }
-    }
-}
