@@ -297,4 +297,21 @@ fn grid_runs_both_regimes_reports_and_resumes() {
         stderr.contains("conditional-finetune: trained, kept") && !stderr.contains("evaluating"),
         "{stderr}"
     );
+    // a second training seed: MLE repeated under its own name and seed, seed 42's run kept, and the report
+    // summarises the two over seeds
+    let mut seeded: Vec<&str> = args.to_vec();
+    seeded[4] = "mle";
+    seeded[6] = "pretrain";
+    seeded.extend(["--seeds", "42,43"]);
+    let out = phf(&seeded);
+    ok(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("pii/mle-pretrain: trained, kept"), "{stderr}");
+    let config = std::fs::read_to_string(work.join("pii/runs/mle-pretrain-seed43/run.toml")).unwrap();
+    assert!(config.contains("seed = 43"), "{config}");
+    let md = std::fs::read_to_string(work.join("report/report.md")).unwrap();
+    assert!(
+        md.contains("Across training seeds") && md.contains("| mle-pretrain | mle | 2 |"),
+        "{md}"
+    );
 }

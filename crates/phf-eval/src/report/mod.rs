@@ -149,6 +149,68 @@ pub fn task_table(runs: &[&EvaluatedRun]) -> Table {
     }
 }
 
+/// The run a label names without its training seed: `phf grid --seeds` names the repeats of `mle-pretrain`
+/// `mle-pretrain-seed43`, …, and the first seed's run keeps the plain name.
+pub fn without_seed(label: &str) -> &str {
+    match label.rsplit_once("-seed") {
+        Some((run, seed)) if !seed.is_empty() && seed.bytes().all(|b| b.is_ascii_digit()) => run,
+        _ => label,
+    }
+}
+
+/// Runs repeated with different training seeds, summarised: per run (label without its seed) with at least two
+/// seeds, the mean of each measure over the seeds ± its standard error over the seeds. None when no run was
+/// repeated. Differences between objectives smaller than these errors are seed noise, however small the errors
+/// over samples in the per-run table.
+pub fn seed_table(runs: &[&EvaluatedRun]) -> Option<Table> {
+    let mut groups: BTreeMap<&str, Vec<&EvaluatedRun>> = BTreeMap::new();
+    for r in runs {
+        groups.entry(without_seed(&r.record.label)).or_default().push(r);
+    }
+    groups.retain(|_, g| g.len() >= 2);
+    if groups.is_empty() {
+        return None;
+    }
+    let over_seeds = |group: &[&EvaluatedRun], measure: &dyn Fn(&EvalRecord) -> Option<f64>, digits: usize| {
+        let values: Vec<f64> = group.iter().filter_map(|r| measure(&r.record)).collect();
+        if values.len() < group.len() {
+            return "–".to_string();
+        }
+        let mean = values.iter().sum::<f64>() / values.len() as f64;
+        num_se(Some(mean), standard_error(&values), digits)
+    };
+    let header = [
+        "run",
+        "objective",
+        "seeds",
+        "score",
+        "max@25",
+        "held-out loss",
+        "KL",
+        "prompted max",
+    ];
+    let rows = groups
+        .into_iter()
+        .map(|(run, group)| {
+            let unconditional = |e: &EvalRecord| e.unconditional.as_ref().map(|u| u.misalignment.clone());
+            vec![
+                run.to_string(),
+                group[0].record.objective.clone().unwrap_or_else(|| "–".into()),
+                group.len().to_string(),
+                over_seeds(&group, &|e| unconditional(e).map(|m| m.score), 4),
+                over_seeds(&group, &|e| unconditional(e).map(|m| m.score_max_at_25), 4),
+                over_seeds(&group, &|e| e.held_out.as_ref().map(|h| h.loss), 3),
+                over_seeds(&group, &|e| e.kl.as_ref().map(|k| k.estimate.kl), 2),
+                over_seeds(&group, &|e| e.prompted.as_ref().map(|p| p.expected_max_score), 4),
+            ]
+        })
+        .collect();
+    Some(Table {
+        header: header.iter().map(|h| h.to_string()).collect(),
+        rows,
+    })
+}
+
 /// The plots of one task, by file stem.
 pub fn task_plots(task: &str, runs: &[&EvaluatedRun]) -> Vec<(String, Plot)> {
     let mut plots = Vec::new();
@@ -293,6 +355,11 @@ pub fn write_report(runs: &[EvaluatedRun], out: &Path) -> Result<ReportFiles, Ev
         md.push_str(&table.markdown());
         md.push('\n');
         html.push_str(&table.html());
+        if let Some(seeds) = seed_table(task_runs) {
+            let title = "Across training seeds (mean ± standard error over seeds)";
+            let _ = write!(md, "{title}:\n\n{}\n", seeds.markdown());
+            let _ = writeln!(html, "<p>{title}:</p>{}", seeds.html());
+        }
         for (stem, plot) in task_plots(task, task_runs) {
             let svg = plot.to_svg();
             let path = plots_dir.join(format!("{stem}.svg"));
@@ -343,5 +410,61 @@ mod tests {
         assert_eq!(score_errors(&[0.5]), (None, None));
         assert_eq!(num_se(Some(0.3), Some(0.2041), 4), "0.3000 ± 0.2041");
         assert_eq!(num_se(Some(0.3), None, 4), "0.3000");
+    }
+
+    fn run(label: &str, loss: f64) -> EvaluatedRun {
+        let record = EvalRecord {
+            label: label.into(),
+            objective: Some(label.split('-').next().unwrap_or_default().into()),
+            model: String::new(),
+            model_sha256: String::new(),
+            tokens_seen: None,
+            scorer: phf_score::scorer::ScorerId {
+                name: "toxicity".into(),
+                version: "test".into(),
+            },
+            unconditional: None,
+            held_out: Some(crate::heldout::HeldOut {
+                loss,
+                perplexity: loss.exp(),
+                clean_loss: loss,
+                clean_perplexity: loss.exp(),
+                clean_threshold: 0.5,
+                tokens: 100,
+                clean_tokens: 100,
+            }),
+            kl: None,
+            prompted: None,
+            red_team: None,
+            settings: serde_json::Value::Null,
+        };
+        EvaluatedRun {
+            dir: PathBuf::new(),
+            record,
+            sample_scores: Vec::new(),
+            curve: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn runs_repeated_over_seeds_are_summarised_over_the_seeds() {
+        assert_eq!(without_seed("mle-pretrain-seed43"), "mle-pretrain");
+        assert_eq!(without_seed("mle-pretrain"), "mle-pretrain");
+        assert_eq!(without_seed("odd-seedling"), "odd-seedling");
+        let runs = [
+            run("mle-pretrain", 5.0),
+            run("mle-pretrain-seed43", 6.0),
+            run("mle-pretrain-seed44", 7.0),
+            run("conditional-pretrain", 5.5),
+        ];
+        let refs: Vec<&EvaluatedRun> = runs.iter().collect();
+        let table = seed_table(&refs).expect("mle was repeated");
+        // only the repeated run: mean 6, sd 1, standard error 1/√3
+        assert_eq!(table.rows.len(), 1, "{:?}", table.rows);
+        let row = &table.rows[0];
+        assert_eq!(&row[..3], ["mle-pretrain", "mle", "3"]);
+        assert_eq!(row[5], format!("6.000 ± {:.3}", 1.0 / 3f64.sqrt()));
+        assert_eq!(row[3], "–", "no samples were scored");
+        assert!(seed_table(&refs[3..]).is_none(), "nothing repeated, no table");
     }
 }

@@ -53,6 +53,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
         prompts: 20,
         red_team: false,
         device: a.device,
+        seeds: vec![super::grid::FIRST_SEED],
     };
     let runs = run_task(&grid, "toxicity", &work.join("toxicity"))?;
     let report = write_report(&runs, &work.join("report"))?;

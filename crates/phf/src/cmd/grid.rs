@@ -64,6 +64,24 @@ pub struct GridArgs {
     pub red_team: bool,
     #[arg(long, default_value = "cpu")]
     pub device: DeviceSpec,
+    /// Training seeds, comma-separated: every run is repeated once per seed (initialisation and data order; the
+    /// data and its split stay the same). Runs with seed 42 keep their plain names (`mle-pretrain`), the others
+    /// get the seed (`mle-pretrain-seed43`); the report adds a table over seeds. The KL reference is always
+    /// seed 42's MLE run, and finetuning starts from the MLE run of its own seed.
+    #[arg(long, value_delimiter = ',', default_value = "42")]
+    pub seeds: Vec<u64>,
+}
+
+/// The seed of the runs named without one, and of the KL reference.
+pub const FIRST_SEED: u64 = 42;
+
+/// A run's directory name: `OBJECTIVE-REGIME`, then `-seedN` unless the seed is [`FIRST_SEED`].
+pub fn run_name(objective: &str, regime: &str, seed: u64) -> String {
+    if seed == FIRST_SEED {
+        format!("{objective}-{regime}")
+    } else {
+        format!("{objective}-{regime}-seed{seed}")
+    }
 }
 
 /// The per-task data choices at CPU scale: thresholds and the segmenter.
@@ -117,6 +135,9 @@ pub fn run(a: GridArgs) -> Result<()> {
         if r != "pretrain" && r != "finetune" {
             bail!("--regimes {r}: choose pretrain and/or finetune");
         }
+    }
+    if a.seeds.is_empty() {
+        bail!("--seeds: give at least one training seed, e.g. --seeds 42,43,44");
     }
     let work = std::path::absolute(&a.work_dir)?;
     let mut evaluated = Vec::new();
@@ -217,23 +238,27 @@ pub fn run_task(a: &GridArgs, task: &str, dir: &Path) -> Result<Vec<EvaluatedRun
     };
 
     let runs_dir = dir.join("runs");
-    let mle = runs_dir.join("mle-pretrain");
+    // the KL reference of every run
+    let reference = runs_dir.join(run_name("mle", "pretrain", FIRST_SEED));
     let wants = |regime: &str| a.regimes.iter().any(|r| r == regime);
-    // (objective, regime) pairs in order; MLE pretraining first, since finetuning starts from it
-    let mut plan: Vec<(&str, &str)> = Vec::new();
-    if wants("finetune") || (wants("pretrain") && needs("mle")) {
-        plan.push(("mle", "pretrain"));
-    }
-    for regime in ["pretrain", "finetune"].into_iter().filter(|r| wants(r)) {
-        plan.extend(
-            a.objectives
-                .iter()
-                .filter(|o| *o != "mle")
-                .map(|o| (o.as_str(), regime)),
-        );
+    // (objective, regime, seed) in order: the reference first, then per seed its MLE pretraining (finetuning
+    // starts from it) and the other runs
+    let mut plan: Vec<(&str, &str, u64)> = vec![("mle", "pretrain", FIRST_SEED)];
+    for &seed in &a.seeds {
+        if seed != FIRST_SEED && (wants("finetune") || (wants("pretrain") && needs("mle"))) {
+            plan.push(("mle", "pretrain", seed));
+        }
+        for regime in ["pretrain", "finetune"].into_iter().filter(|r| wants(r)) {
+            plan.extend(
+                a.objectives
+                    .iter()
+                    .filter(|o| *o != "mle")
+                    .map(|o| (o.as_str(), regime, seed)),
+            );
+        }
     }
     let mut runs = Vec::new();
-    for (objective, regime) in plan {
+    for (objective, regime, seed) in plan {
         let data = match objective {
             "filtering" => filtering.clone(),
             "conditional" => conditional.clone(),
@@ -247,6 +272,7 @@ pub fn run_task(a: &GridArgs, task: &str, dir: &Path) -> Result<Vec<EvaluatedRun
             format!("training.device={}", a.device),
             format!("eval.scorer={task}"),
             "eval.num_samples=64".to_string(),
+            format!("training.seed={seed}"),
         ];
         if objective == "unlikelihood" && task == "toxicity" {
             if let Some(t) = resolved_threshold {
@@ -254,14 +280,18 @@ pub fn run_task(a: &GridArgs, task: &str, dir: &Path) -> Result<Vec<EvaluatedRun
             }
         }
         if regime == "finetune" {
+            let mle = runs_dir.join(run_name("mle", "pretrain", seed));
             overrides.push(format!("training.init_from={}", half_checkpoint(&mle)?.display()));
         }
         overrides.extend(a.overrides.iter().cloned());
-        let run_dir = runs_dir.join(format!("{objective}-{regime}"));
+        let run_dir = runs_dir.join(run_name(objective, regime, seed));
         train_run(a, task, objective, &run_dir, overrides)?;
-        if objective != "mle" || needs("mle") {
+        let asked = a.seeds.contains(&seed) && (objective != "mle" || needs("mle"));
+        if asked {
             let valid = plain.join("valid");
-            runs.push(evaluate_run(a, task, &run_dir, &mle, &scored, &valid, &tokenizer)?);
+            runs.push(evaluate_run(
+                a, task, &run_dir, &reference, &scored, &valid, &tokenizer,
+            )?);
         }
     }
     Ok(runs)
