@@ -2,38 +2,31 @@
 //! at run time. The crate is built for the baseline x86-64 (SSE2), where these loops vectorise only four lanes
 //! wide, and a sum's lanes are added one by one; the dense layers have their own kernels (`super::kernels`).
 
-/// Calls `$body` (a closure-free block over the arguments) through a copy compiled with AVX-512 when the CPU has
-/// it, else directly.
-macro_rules! dispatch {
-    (fn $name:ident($($arg:ident: $ty:ty),*) $body:block) => {
-        pub fn $name($($arg: $ty),*) {
-            #[inline(always)]
-            fn portable($($arg: $ty),*) $body
-            #[cfg(target_arch = "x86_64")]
-            {
-                #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
-                unsafe fn avx512($($arg: $ty),*) {
-                    portable($($arg),*)
-                }
-                if std::arch::is_x86_feature_detected!("avx512f")
-                    && std::arch::is_x86_feature_detected!("avx512vl")
-                    && std::arch::is_x86_feature_detected!("fma")
-                {
-                    // SAFETY: the CPU has every feature the copy was compiled for (checked just above).
-                    return unsafe { avx512($($arg),*) };
-                }
-            }
-            portable($($arg),*)
-        }
-    };
+/// `dst += src`, element by element.
+pub fn add_assign(dst: &mut [f32], src: &[f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU has AVX-512F (checked just above).
+        unsafe { add_assign_avx512(dst, src) };
+        return;
+    }
+    add_assign_portable(dst, src);
 }
 
-dispatch! {
-    fn add_assign(dst: &mut [f32], src: &[f32]) {
-        for (d, &s) in dst.iter_mut().zip(src) {
-            *d += s;
-        }
+/// [`add_assign`]'s loop, compiled again below for AVX-512.
+#[inline(always)]
+fn add_assign_portable(dst: &mut [f32], src: &[f32]) {
+    for (d, &s) in dst.iter_mut().zip(src) {
+        *d += s;
     }
+}
+
+/// # Safety
+/// The CPU must support AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn add_assign_avx512(dst: &mut [f32], src: &[f32]) {
+    add_assign_portable(dst, src);
 }
 
 /// thinc `Maxout`'s maximum over the pieces (`pieces` piece-major: piece p of output o at p·width + o, for the
@@ -154,8 +147,14 @@ mod tests {
                 portable[o]
             );
         }
-        let mut sum = vec![1.0; 5];
-        add_assign(&mut sum, &[1.0, 2.0, 3.0, 4.0, 5.0]);
-        assert_eq!(sum, [2.0, 3.0, 4.0, 5.0, 6.0]);
+        let mut sum = vec![1.0; 35];
+        let src: Vec<f32> = (0..35).map(|i| i as f32).collect();
+        add_assign(&mut sum, &src);
+        assert!(sum.iter().enumerate().all(|(i, &v)| v == i as f32 + 1.0), "{sum:?}");
+        add_assign_portable(&mut sum, &src);
+        assert!(
+            sum.iter().enumerate().all(|(i, &v)| v == 2.0 * i as f32 + 1.0),
+            "{sum:?}"
+        );
     }
 }
