@@ -1,7 +1,9 @@
 //! The lexical attributes spaCy's NER embeds (`NORM`, `PREFIX`, `SUFFIX`, `SHAPE`, all as string ids), as
 //! `spacy.lang.lex_attrs` and the vocabulary's `lexeme_norm` table define them.
 
-use std::collections::HashMap;
+/// The NER's tables keyed by strings and ids, with a hasher faster than SipHash (none is exposed to input that
+/// could be crafted against it: a slow lookup would only slow scoring).
+type HashMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
 use std::path::Path;
 
 use super::hash::string_hash;
@@ -43,7 +45,7 @@ impl LexemeNorms {
             path: path.to_path_buf(),
             reason,
         })?;
-        let mut norms = HashMap::with_capacity(table.len());
+        let mut norms = HashMap::with_capacity_and_hasher(table.len(), Default::default());
         for (key, norm) in table {
             let key: u64 = key.parse().map_err(|_| ScoreError::NerFormat {
                 path: path.to_path_buf(),

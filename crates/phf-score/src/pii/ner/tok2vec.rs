@@ -197,7 +197,7 @@ impl Tok2Vec {
                 .zip(reduced.chunks_exact(WIDTH))
                 .zip(parts.chunks_exact(PARTS))
             {
-                let value: Arc<[f32]> = r.iter().chain(p).copied().collect();
+                let value: Arc<[f32]> = [r, p].concat().into();
                 self.words.insert(key, Arc::clone(&value));
                 computed.push(value);
             }

@@ -15,7 +15,9 @@
 //! the chunks it has seen.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+/// The NER's tables keyed by strings and ids, with a hasher faster than SipHash (none is exposed to input that
+/// could be crafted against it: a slow lookup would only slow scoring).
+type HashMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
 use std::ops::Range;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -112,7 +114,7 @@ impl Tokenizer {
             Regex::new(pattern).map_err(|e| format_err(format!("pattern `{key}` does not compile: {e}")))
         };
         let ids = StringIds::new(rules.symbols);
-        let mut specials = HashMap::with_capacity(rules.specials.len());
+        let mut specials = HashMap::with_capacity_and_hasher(rules.specials.len(), Default::default());
         for (chunk, pieces) in rules.specials {
             let spelled: String = pieces.iter().map(|p| p.orth.as_str()).collect();
             if spelled != chunk {
@@ -133,7 +135,7 @@ impl Tokenizer {
             infix: compile("infix", &rules.infix)?,
             url: compile("url_match", &rules.url_match)?,
             specials,
-            matcher: HashMap::new(),
+            matcher: HashMap::default(),
             ids,
             cache_id: NEXT_TOKENIZER.fetch_add(1, Ordering::Relaxed),
         };
@@ -144,7 +146,7 @@ impl Tokenizer {
     /// The special cases spaCy adds to its matcher (`add_special_case`: those with a prefix, suffix or infix, or
     /// a space), each as its tokenization without special cases.
     fn special_matcher(&self) -> HashMap<String, Vec<Vec<String>>> {
-        let mut matcher: HashMap<String, Vec<Vec<String>>> = HashMap::new();
+        let mut matcher: HashMap<String, Vec<Vec<String>>> = HashMap::default();
         for special in self.specials.keys() {
             let affixed = Self::affix_len(&self.prefix, special) != 0
                 || self.suffix_len(special) != 0
