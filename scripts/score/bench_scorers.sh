@@ -10,7 +10,9 @@
 # manage ~10 kB/s. Each side scores its batch repeatedly for at least $MIN_SECONDS (default 3).
 # The Rust side is examples/bench_scorers.rs in the default dev profile (dependencies optimised), once on one
 # thread (RAYON_NUM_THREADS=1) and once on all cores; the Python references use what they use by default
-# (TensorFlow: all cores; scikit-learn, scrubadub, spaCy: one).
+# (TensorFlow: all cores; scikit-learn, scrubadub, spaCy: one). Both sides load their models untimed. Before each
+# timed pass the Rust side empties the PII NER's word cache and refills it from the next $WARM_BYTES (default
+# 500 kB) of the sample, as a long run's earlier documents would (the example's header explains why).
 #
 # Python references, each in its own venv under $PHF_CACHE (default ~/.cache/phf):
 #   toxicity   toxref-venv: TensorFlow 2.15 + tox-block 0.1.2 (how to make it: scripts/score/make_toxicity_fixtures.py)
