@@ -3,6 +3,7 @@
 //! maxout-CNN layers over a window of one token each side) and the parser model's linear projection to its hidden
 //! width.
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use super::buffer::Buffer;
@@ -50,8 +51,6 @@ impl HashEmbed {
 #[derive(Debug, Clone)]
 struct MaxoutNorm {
     affine: Dense,
-    /// The affine map's bias, piece-major.
-    bias: Vec<f32>,
     gain: Vec<f32>,
     shift: Vec<f32>,
 }
@@ -77,8 +76,7 @@ impl MaxoutNorm {
     fn load(w: &Weights<'_>, stage: &str, n_in: usize) -> Result<Self> {
         let (weight, bias) = piece_major(w, stage, n_in)?;
         Ok(Self {
-            affine: Dense::from_output_major(&weight, bias.clone(), WIDTH * PIECES, n_in),
-            bias,
+            affine: Dense::from_output_major(&weight, bias, WIDTH * PIECES, n_in),
             gain: w.tensor(&format!("{stage}.layernorm.G"), &[WIDTH])?,
             shift: w.tensor(&format!("{stage}.layernorm.b"), &[WIDTH])?,
         })
@@ -89,15 +87,67 @@ impl MaxoutNorm {
     fn forward(&self, x: Rows<'_>, out: &mut [f32], scratch: &mut [f32]) {
         let len = x.count * WIDTH * PIECES;
         self.affine.forward_rows(x, &mut scratch[..len]);
-        self.finish(&scratch[..len], out);
+        maxout_layer_norm_rows(&scratch[..len], &self.gain, &self.shift, out);
+    }
+}
+
+/// The maximum over the pieces and the layer norm: rows of `pieces` (`rows × PIECES·WIDTH`, piece-major) → rows
+/// of `out` (`rows × WIDTH`).
+fn maxout_layer_norm_rows(pieces: &[f32], gain: &[f32], shift: &[f32], out: &mut [f32]) {
+    for (pieces, y) in pieces.chunks_exact(WIDTH * PIECES).zip(out.chunks_exact_mut(WIDTH)) {
+        vector::maxout_layer_norm(pieces, gain, shift, y);
+    }
+}
+
+/// The first encoder layer, computed from what each word contributes to it ([`PARTS`], cached with the word)
+/// instead of from its windows: a window's maxout pieces are the bias plus its three tokens' parts.
+#[derive(Debug, Clone)]
+struct FirstLayer {
+    /// The layer's weights split by window position, as one map from a reduced embedding to its [`PARTS`]:
+    /// `parts[j·PIECES·WIDTH + o]` is what the token adds to piece-major output `o` of a window in which it is at
+    /// position `j` (left, middle, right). No bias: the layer adds it once per window.
+    parts: Dense,
+    /// The maxout bias, piece-major.
+    bias: Vec<f32>,
+    gain: Vec<f32>,
+    shift: Vec<f32>,
+}
+
+impl FirstLayer {
+    fn load(w: &Weights<'_>) -> Result<Self> {
+        let (weight, bias) = piece_major(w, "encode.0", 3 * WIDTH)?;
+        let n_pieces = PIECES * WIDTH;
+        let mut parts = vec![0.0; PARTS * WIDTH];
+        for j in 0..3 {
+            for o in 0..n_pieces {
+                let from = o * 3 * WIDTH + j * WIDTH;
+                let to = (j * n_pieces + o) * WIDTH;
+                parts[to..to + WIDTH].copy_from_slice(&weight[from..from + WIDTH]);
+            }
+        }
+        Ok(Self {
+            parts: Dense::from_output_major(&parts, vec![0.0; PARTS], PARTS, WIDTH),
+            bias,
+            gain: w.tensor("encode.0.layernorm.G", &[WIDTH])?,
+            shift: w.tensor("encode.0.layernorm.b", &[WIDTH])?,
+        })
     }
 
-    /// The maximum over the pieces and the layer norm: rows of `pieces` (`rows × PIECES·WIDTH`, piece-major) →
-    /// rows of `out` (`rows × WIDTH`).
-    fn finish(&self, pieces: &[f32], out: &mut [f32]) {
-        for (pieces, y) in pieces.chunks_exact(WIDTH * PIECES).zip(out.chunks_exact_mut(WIDTH)) {
-            vector::maxout_layer_norm(pieces, &self.gain, &self.shift, y);
+    /// Rows `rows` of the padded document (whose rows `DEPTH..` are the tokens of `words`, each with its cached
+    /// embedding and parts) → rows of `out`; `scratch` holds at least `rows × PIECES · WIDTH` values.
+    fn forward(&self, words: &[Arc<[f32]>], rows: Range<usize>, out: &mut [f32], scratch: &mut [f32]) {
+        let n_pieces = PIECES * WIDTH;
+        let len = rows.len() * n_pieces;
+        for (t, pieces) in rows.zip(scratch[..len].chunks_exact_mut(n_pieces)) {
+            pieces.copy_from_slice(&self.bias);
+            // the window's tokens t - 1, t, t + 1; the padding's parts are zero
+            for j in 0..3 {
+                if let Some(word) = (t + j - 1).checked_sub(DEPTH).and_then(|w| words.get(w)) {
+                    vector::add_assign(pieces, &word[WIDTH + j * n_pieces..][..n_pieces]);
+                }
+            }
         }
+        maxout_layer_norm_rows(&scratch[..len], &self.gain, &self.shift, out);
     }
 }
 
@@ -106,11 +156,9 @@ impl MaxoutNorm {
 pub struct Tok2Vec {
     embeds: Vec<HashEmbed>,
     reduce: MaxoutNorm,
+    first: FirstLayer,
+    /// The encoder's other layers.
     encode: Vec<MaxoutNorm>,
-    /// The first encoder layer's weights split by window position, as one map from a reduced embedding to its
-    /// [`PARTS`]: `parts[j·PIECES·WIDTH + o]` is what the token adds to piece-major output `o` of a window in
-    /// which it is at position `j` (left, middle, right). No bias: the layer adds it once per window.
-    first_parts: Dense,
     /// Per key set: the reduced embedding followed by its first-layer parts (`WIDTH + PARTS` values).
     words: WordCache,
     project: Dense,
@@ -127,26 +175,16 @@ impl Tok2Vec {
                 seed,
             });
         }
-        let encode = (0..DEPTH)
+        let encode = (1..DEPTH)
             .map(|i| MaxoutNorm::load(w, &format!("encode.{i}"), 3 * WIDTH))
             .collect::<Result<_>>()?;
-        let (first, _) = piece_major(w, "encode.0", 3 * WIDTH)?;
-        let n_pieces = PIECES * WIDTH;
-        let mut parts = vec![0.0; PARTS * WIDTH];
-        for j in 0..3 {
-            for o in 0..n_pieces {
-                let from = o * 3 * WIDTH + j * WIDTH;
-                let to = (j * n_pieces + o) * WIDTH;
-                parts[to..to + WIDTH].copy_from_slice(&first[from..from + WIDTH]);
-            }
-        }
         let project_w = w.tensor("project.W", &[hidden, WIDTH])?;
         let project_b = w.tensor("project.b", &[hidden])?;
         Ok(Self {
             embeds,
             reduce: MaxoutNorm::load(w, "reduce", ATTRS * WIDTH)?,
+            first: FirstLayer::load(w)?,
             encode,
-            first_parts: Dense::from_output_major(&parts, vec![0.0; PARTS], PARTS, WIDTH),
             words: WordCache::new(CACHE_WORDS),
             project: Dense::from_output_major(&project_w, project_b, hidden, WIDTH),
         })
@@ -191,7 +229,7 @@ impl Tok2Vec {
                 &mut Buffer::new(missing.len() * PIECES * WIDTH),
             );
             let mut parts = vec![0.0; missing.len() * PARTS];
-            self.first_parts.forward(&reduced, &mut parts);
+            self.first.parts.forward(&reduced, &mut parts);
             for ((key, r), p) in missing
                 .iter()
                 .zip(reduced.chunks_exact(WIDTH))
@@ -231,28 +269,17 @@ impl Tok2Vec {
         let mut scratch = Buffer::new(padded * PIECES * WIDTH);
         let mut y = Buffer::new(padded * WIDTH);
         // Layer k only needs the rows within DEPTH - 1 - k of the document: the others cannot reach it any more.
-        for (k, layer) in self.encode.iter().enumerate() {
+        for k in 0..DEPTH {
             let rows = k + 1..padded - k - 1;
             let y = &mut y[..rows.len() * WIDTH];
-            if k == 0 {
-                // Row t's window sums the bias and its three tokens' cached parts (the padding's are zero).
-                let n_pieces = PIECES * WIDTH;
-                let len = rows.len() * n_pieces;
-                for (t, pieces) in rows.clone().zip(scratch[..len].chunks_exact_mut(n_pieces)) {
-                    pieces.copy_from_slice(&layer.bias);
-                    for j in 0..3 {
-                        let Some(word) = (t + j - 1).checked_sub(DEPTH).and_then(|w| words.get(w)) else {
-                            continue;
-                        };
-                        vector::add_assign(pieces, &word[WIDTH + j * n_pieces..][..n_pieces]);
-                    }
+            match k.checked_sub(1) {
+                None => self.first.forward(&words, rows.clone(), y, &mut scratch),
+                Some(layer) => {
+                    // Row t's window is rows t - 1..=t + 1 of x, 3 · WIDTH values in a row: the windows are
+                    // overlapping rows of x, one token apart.
+                    let windows = Rows::new(&x[(rows.start - 1) * WIDTH..], 3 * WIDTH, WIDTH, rows.len());
+                    self.encode[layer].forward(windows, y, &mut scratch);
                 }
-                layer.finish(&scratch[..len], y);
-            } else {
-                // Row t's window is rows t - 1..=t + 1 of x, 3 · WIDTH values in a row: the windows are
-                // overlapping rows of x, one token apart.
-                let windows = Rows::new(&x[(rows.start - 1) * WIDTH..], 3 * WIDTH, WIDTH, rows.len());
-                layer.forward(windows, y, &mut scratch);
             }
             vector::add_assign(&mut x[rows.start * WIDTH..rows.end * WIDTH], y);
         }
