@@ -79,8 +79,37 @@ pub struct Dense {
     wt: Vec<f32>,
     /// The same weights in panels of 32 outputs (`panels[(c / 32) · n_in · 32 + i · 32 + c % 32]`), which the
     /// AVX-512 kernel streams through in order; empty when `n_out` is not a multiple of 32.
-    panels: Vec<f32>,
+    panels: Aligned,
     b: Vec<f32>,
+}
+
+/// Floats whose first is at a 64-byte boundary, so that the kernel's 16-float loads never straddle two cache
+/// lines.
+#[derive(Debug, Clone, Default)]
+struct Aligned(Vec<CacheLine>, usize);
+
+#[derive(Debug, Clone, Copy)]
+#[repr(C, align(64))]
+struct CacheLine([f32; 16]);
+
+impl Aligned {
+    fn new(values: &[f32]) -> Self {
+        let lines = values
+            .chunks(16)
+            .map(|c| {
+                let mut line = [0.0; 16];
+                line[..c.len()].copy_from_slice(c);
+                CacheLine(line)
+            })
+            .collect();
+        Self(lines, values.len())
+    }
+
+    fn as_slice(&self) -> &[f32] {
+        // SAFETY: `CacheLine` is 16 `f32`s with no padding (repr(C), 64 bytes), so the lines are a contiguous run
+        // of 16 · lines floats, of which the first `self.1` are the values.
+        unsafe { std::slice::from_raw_parts(self.0.as_ptr().cast::<f32>(), self.1) }
+    }
 }
 
 impl Dense {
@@ -94,12 +123,13 @@ impl Dense {
             }
         }
         let panels = if n_out.is_multiple_of(32) {
-            (0..n_out / 32)
+            let values: Vec<f32> = (0..n_out / 32)
                 .flat_map(|p| (0..n_in).flat_map(move |i| (0..32).map(move |c| (i, p * 32 + c))))
                 .map(|(i, o)| wt[i * n_out + o])
-                .collect()
+                .collect();
+            Aligned::new(&values)
         } else {
-            Vec::new()
+            Aligned::default()
         };
         Self {
             n_in,
@@ -124,7 +154,7 @@ impl Dense {
             use std::arch::is_x86_feature_detected as has;
             if self.n_out.is_multiple_of(32) && has!("avx512f") && has!("fma") {
                 // SAFETY: the CPU supports AVX-512F and FMA (checked just above); the shapes are the layer's.
-                unsafe { super::kernels::affine_avx512(x, &self.panels, &self.b, out) };
+                unsafe { super::kernels::affine_avx512(x, self.panels.as_slice(), &self.b, out) };
                 return;
             }
             if self.n_out.is_multiple_of(16) && has!("avx2") && has!("fma") {
@@ -231,7 +261,7 @@ mod tests {
                     unsafe {
                         super::super::kernels::affine_avx512(
                             Rows::contiguous(&x, n_in),
-                            &dense.panels,
+                            dense.panels.as_slice(),
                             &dense.b,
                             &mut y,
                         )
