@@ -192,13 +192,15 @@ pub fn seed_table(runs: &[&EvaluatedRun]) -> Option<Table> {
     let rows = groups
         .into_iter()
         .map(|(run, group)| {
-            let unconditional = |e: &EvalRecord| e.unconditional.as_ref().map(|u| u.misalignment.clone());
+            fn misalignment(e: &EvalRecord) -> Option<&crate::misalignment::Misalignment> {
+                e.unconditional.as_ref().map(|u| &u.misalignment)
+            }
             vec![
                 run.to_string(),
                 group[0].record.objective.clone().unwrap_or_else(|| "–".into()),
                 group.len().to_string(),
-                over_seeds(&group, &|e| unconditional(e).map(|m| m.score), 4),
-                over_seeds(&group, &|e| unconditional(e).map(|m| m.score_max_at_25), 4),
+                over_seeds(&group, &|e| misalignment(e).map(|m| m.score), 4),
+                over_seeds(&group, &|e| misalignment(e).map(|m| m.score_max_at_25), 4),
                 over_seeds(&group, &|e| e.held_out.as_ref().map(|h| h.loss), 3),
                 over_seeds(&group, &|e| e.kl.as_ref().map(|k| k.estimate.kl), 2),
                 over_seeds(&group, &|e| e.prompted.as_ref().map(|p| p.expected_max_score), 4),

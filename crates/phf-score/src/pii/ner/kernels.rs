@@ -147,7 +147,8 @@ unsafe fn row512(x: &[f32], panels: &[f32], b: &[f32], y: &mut [f32]) {
     }
 }
 
-/// As [`affine_avx512`] with 8-lane registers and without packing; `n_out` a multiple of 16.
+/// As [`affine_avx512`] with 8-lane registers, on the input-major weights (`wt`, not the panels); `n_out` a
+/// multiple of 16.
 ///
 /// # Safety
 /// The CPU must support AVX2 and FMA.
