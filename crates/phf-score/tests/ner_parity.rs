@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use phf_score::pii::ner::{default_model_dir, EntityRecognizer};
+use phf_score::pii::ner::{default_model_dir, EntityRecognizer, Precision};
 use serde::Deserialize;
 
 /// Largest absolute difference allowed in a token vector's first values and (scaled by its width) its sum: float
@@ -34,6 +34,11 @@ fn fixture() -> Fixture {
 }
 
 fn recognizer() -> Option<EntityRecognizer> {
+    recognizer_at(Precision::Fp32)
+}
+
+/// The recogniser at `precision` (int16 only where the CPU runs it), `None` without an export.
+fn recognizer_at(precision: Precision) -> Option<EntityRecognizer> {
     let dir = default_model_dir();
     if !EntityRecognizer::is_exported(&dir) {
         eprintln!(
@@ -42,7 +47,7 @@ fn recognizer() -> Option<EntityRecognizer> {
         );
         return None;
     }
-    Some(EntityRecognizer::load(&dir).expect("the export loads"))
+    Some(EntityRecognizer::load_with(&dir, precision).expect("the export loads"))
 }
 
 /// Character offset of byte offset `byte` in `text`.
@@ -99,7 +104,16 @@ fn embedding_keys_match_spacy() {
 
 #[test]
 fn token_vectors_match_spacy() {
-    let Some(ner) = recognizer() else { return };
+    token_vectors_match_spacy_at(Precision::Fp32);
+}
+
+#[test]
+fn int16_token_vectors_match_spacy() {
+    token_vectors_match_spacy_at(Precision::Int16);
+}
+
+fn token_vectors_match_spacy_at(precision: Precision) {
+    let Some(ner) = recognizer_at(precision) else { return };
     let mut worst = 0.0f32;
     for s in fixture().sentences {
         let tokens = ner.tokenize(&s.text);
@@ -120,12 +134,21 @@ fn token_vectors_match_spacy() {
             }
         }
     }
-    eprintln!("largest token-vector difference: {worst:e}");
+    eprintln!("largest token-vector difference, {:?}: {worst:e}", ner.precision());
 }
 
 #[test]
 fn entities_match_spacy() {
-    let Some(ner) = recognizer() else { return };
+    entities_match_spacy_at(Precision::Fp32);
+}
+
+#[test]
+fn int16_entities_match_spacy() {
+    entities_match_spacy_at(Precision::Int16);
+}
+
+fn entities_match_spacy_at(precision: Precision) {
+    let Some(ner) = recognizer_at(precision) else { return };
     let mut across_sentences = 0;
     for s in fixture().sentences {
         let ours: Vec<(usize, usize, String)> = ner

@@ -110,24 +110,33 @@ pub fn pii_score(text: &str) -> f32 {
 /// different rules are told apart. [`rules_version`] adds which name detector was used.
 pub const RULES_VERSION: &str = "native-3";
 
-/// Environment variable that, set to `lists`, makes the scorer use the word lists even where the NER is exported:
-/// they are far faster (`docs/BENCHMARKS.md`) and far less faithful to the reference (`docs/SCORERS.md`).
+/// Environment variable that chooses the name detector: `ner` (the default: the spaCy NER port where it is
+/// exported, its encoder in 16-bit integers where the CPU has AVX-512 VNNI), `ner-fp32` (the port in fp32
+/// throughout, as spaCy computes) or `lists`, the word lists even where the NER is exported: they are far faster
+/// (`docs/BENCHMARKS.md`) and far less faithful to the reference (`docs/SCORERS.md`).
 pub const NAMES_ENV: &str = "PHF_PII_NAMES";
 
 /// The entity recogniser from [`ner::default_model_dir`], loaded on first use: `Ok(None)` when nothing is
 /// exported there or [`NAMES_ENV`] asks for the lists (names then come from the word lists), an error message
 /// when the export is damaged.
 static RECOGNIZER: LazyLock<std::result::Result<Option<ner::EntityRecognizer>, String>> = LazyLock::new(|| {
-    match std::env::var(NAMES_ENV).as_deref() {
+    let precision = match std::env::var(NAMES_ENV).as_deref() {
         Ok("lists") => return Ok(None),
-        Ok("ner") | Err(_) => {}
-        Ok(other) => return Err(format!("{NAMES_ENV}={other}: expected `ner` (the default) or `lists`")),
-    }
+        Ok("ner") | Err(_) => ner::Precision::Int16,
+        Ok("ner-fp32") => ner::Precision::Fp32,
+        Ok(other) => {
+            return Err(format!(
+                "{NAMES_ENV}={other}: expected `ner` (the default), `ner-fp32` or `lists`"
+            ))
+        }
+    };
     let dir = ner::default_model_dir();
     if !ner::EntityRecognizer::is_exported(&dir) {
         return Ok(None);
     }
-    ner::EntityRecognizer::load(&dir).map(Some).map_err(|e| e.to_string())
+    ner::EntityRecognizer::load_with(&dir, precision)
+        .map(Some)
+        .map_err(|e| e.to_string())
 });
 
 /// The shared entity recogniser, `None` when it is not exported; a damaged export is an error that says how to
@@ -140,9 +149,13 @@ pub fn entity_recognizer() -> Result<Option<&'static ner::EntityRecognizer>> {
 }
 
 /// Version recorded with PII scores: [`RULES_VERSION`] and the name detector, `+en_core_web_sm-3.8.0` for the
-/// spaCy NER port or `+name-lists` for the fallback lists.
+/// spaCy NER port in fp32 (`-int16` added when its encoder runs in integers) or `+name-lists` for the fallback
+/// lists.
 pub fn rules_version() -> String {
     match &*RECOGNIZER {
+        Ok(Some(ner)) if ner.precision() == ner::Precision::Int16 => {
+            format!("{RULES_VERSION}+{}-int16", ner::MODEL_DIR_NAME)
+        }
         Ok(Some(_)) => format!("{RULES_VERSION}+{}", ner::MODEL_DIR_NAME),
         _ => format!("{RULES_VERSION}+name-lists"),
     }

@@ -9,44 +9,65 @@ use std::ops::{Deref, DerefMut};
 /// Buffers a thread keeps for reuse; more are freed when returned.
 const KEPT: usize = 8;
 
-thread_local! {
-    static POOL: RefCell<Vec<Vec<f32>>> = const { RefCell::new(Vec::new()) };
+/// A value type with a pool of buffers per thread.
+pub trait Pooled: Copy + Default + 'static {
+    fn with_pool<R>(f: impl FnOnce(&RefCell<Vec<Vec<Self>>>) -> R) -> R;
 }
 
-/// `len` floats taken from this thread's pool (or allocated) and returned to it when dropped. The contents are
-/// whatever the buffer's last user left there: callers write every value they read.
-pub struct Buffer {
-    data: Vec<f32>,
+macro_rules! pooled {
+    ($($t:ty),*) => {$(
+        impl Pooled for $t {
+            fn with_pool<R>(f: impl FnOnce(&RefCell<Vec<Vec<Self>>>) -> R) -> R {
+                thread_local! {
+                    static POOL: RefCell<Vec<Vec<$t>>> = const { RefCell::new(Vec::new()) };
+                }
+                POOL.with(f)
+            }
+        }
+    )*};
+}
+pooled!(f32, i16);
+
+/// `len` values (floats unless said) taken from this thread's pool (or allocated) and returned to it when
+/// dropped. The contents are whatever the buffer's last user left there: callers write every value they read.
+pub struct Buffer<T: Pooled = f32> {
+    data: Vec<T>,
     len: usize,
 }
 
 impl Buffer {
     pub fn new(len: usize) -> Self {
-        let mut data = POOL.with(|pool| pool.borrow_mut().pop()).unwrap_or_default();
+        Self::of_len(len)
+    }
+}
+
+impl<T: Pooled> Buffer<T> {
+    pub fn of_len(len: usize) -> Self {
+        let mut data = T::with_pool(|pool| pool.borrow_mut().pop()).unwrap_or_default();
         if data.len() < len {
-            data.resize(len, 0.0);
+            data.resize(len, T::default());
         }
         Self { data, len }
     }
 }
 
-impl Deref for Buffer {
-    type Target = [f32];
-    fn deref(&self) -> &[f32] {
+impl<T: Pooled> Deref for Buffer<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
         &self.data[..self.len]
     }
 }
 
-impl DerefMut for Buffer {
-    fn deref_mut(&mut self) -> &mut [f32] {
+impl<T: Pooled> DerefMut for Buffer<T> {
+    fn deref_mut(&mut self) -> &mut [T] {
         &mut self.data[..self.len]
     }
 }
 
-impl Drop for Buffer {
+impl<T: Pooled> Drop for Buffer<T> {
     fn drop(&mut self) {
         let data = std::mem::take(&mut self.data);
-        POOL.with(|pool| {
+        T::with_pool(|pool| {
             let mut pool = pool.borrow_mut();
             if pool.len() < KEPT {
                 pool.push(data);

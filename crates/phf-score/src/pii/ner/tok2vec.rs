@@ -7,6 +7,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use super::buffer::Buffer;
+use super::quant::{self, QuantDense};
 use super::vector;
 use super::weights::{Dense, Rows, Weights};
 use super::word_cache::{Keys, WordCache};
@@ -14,6 +15,7 @@ use crate::error::Result;
 
 /// Width of every token vector inside the network.
 pub const WIDTH: usize = 96;
+const _: () = assert!(WIDTH == quant::SEG, "the quantised layers' segments are tokens");
 /// Maxout pieces of the embedding reduction and of the encoder.
 const PIECES: usize = 3;
 /// Encoder layers; the receptive field is one token per layer each side.
@@ -51,6 +53,8 @@ impl HashEmbed {
 #[derive(Debug, Clone)]
 struct MaxoutNorm {
     affine: Dense,
+    /// The same affine map in 16-bit integers, for the encoder's window layers where the CPU runs it.
+    quantised: Option<QuantDense>,
     gain: Vec<f32>,
     shift: Vec<f32>,
 }
@@ -73,10 +77,14 @@ fn piece_major(w: &Weights<'_>, stage: &str, n_in: usize) -> Result<(Vec<f32>, V
 }
 
 impl MaxoutNorm {
-    fn load(w: &Weights<'_>, stage: &str, n_in: usize) -> Result<Self> {
+    /// The layer `stage`; with `quantise`, also in 16-bit integers where the CPU runs them.
+    fn load(w: &Weights<'_>, stage: &str, n_in: usize, quantise: bool) -> Result<Self> {
         let (weight, bias) = piece_major(w, stage, n_in)?;
+        let quantised = (quantise && quant::supported())
+            .then(|| QuantDense::from_output_major(&weight, bias.clone(), WIDTH * PIECES, n_in));
         Ok(Self {
             affine: Dense::from_output_major(&weight, bias, WIDTH * PIECES, n_in),
+            quantised,
             gain: w.tensor(&format!("{stage}.layernorm.G"), &[WIDTH])?,
             shift: w.tensor(&format!("{stage}.layernorm.b"), &[WIDTH])?,
         })
@@ -87,6 +95,18 @@ impl MaxoutNorm {
     fn forward(&self, x: Rows<'_>, out: &mut [f32], scratch: &mut [f32]) {
         let len = x.count * WIDTH * PIECES;
         self.affine.forward_rows(x, &mut scratch[..len]);
+        maxout_layer_norm_rows(&scratch[..len], &self.gain, &self.shift, out);
+    }
+
+    /// As [`Self::forward`] on the `count` windows of three consecutive rows of `tokens` (`count + 2` rows of
+    /// `WIDTH`), in 16-bit integers if the layer has them.
+    fn forward_windows(&self, tokens: &[f32], count: usize, out: &mut [f32], scratch: &mut [f32]) {
+        let Some(quantised) = &self.quantised else {
+            self.forward(Rows::new(tokens, 3 * WIDTH, WIDTH, count), out, scratch);
+            return;
+        };
+        let len = count * WIDTH * PIECES;
+        quantised.forward_windows(tokens, count, &mut scratch[..len]);
         maxout_layer_norm_rows(&scratch[..len], &self.gain, &self.shift, out);
     }
 }
@@ -165,8 +185,9 @@ pub struct Tok2Vec {
 }
 
 impl Tok2Vec {
-    /// Loads the layers; `rows` and `seeds` are the hash tables' sizes and seeds from the manifest.
-    pub fn load(w: &Weights<'_>, rows: &[u32], seeds: &[u32], hidden: usize) -> Result<Self> {
+    /// Loads the layers; `rows` and `seeds` are the hash tables' sizes and seeds from the manifest. With
+    /// `quantise`, the encoder's window layers run in 16-bit integers where the CPU can ([`quant`]).
+    pub fn load(w: &Weights<'_>, rows: &[u32], seeds: &[u32], hidden: usize, quantise: bool) -> Result<Self> {
         let mut embeds = Vec::with_capacity(ATTRS);
         for (i, (&rows, &seed)) in rows.iter().zip(seeds).enumerate() {
             embeds.push(HashEmbed {
@@ -176,18 +197,23 @@ impl Tok2Vec {
             });
         }
         let encode = (1..DEPTH)
-            .map(|i| MaxoutNorm::load(w, &format!("encode.{i}"), 3 * WIDTH))
+            .map(|i| MaxoutNorm::load(w, &format!("encode.{i}"), 3 * WIDTH, quantise))
             .collect::<Result<_>>()?;
         let project_w = w.tensor("project.W", &[hidden, WIDTH])?;
         let project_b = w.tensor("project.b", &[hidden])?;
         Ok(Self {
             embeds,
-            reduce: MaxoutNorm::load(w, "reduce", ATTRS * WIDTH)?,
+            reduce: MaxoutNorm::load(w, "reduce", ATTRS * WIDTH, false)?,
             first: FirstLayer::load(w)?,
             encode,
             words: WordCache::new(CACHE_WORDS),
             project: Dense::from_output_major(&project_w, project_b, hidden, WIDTH),
         })
+    }
+
+    /// Whether the encoder's window layers run in 16-bit integers.
+    pub fn is_quantised(&self) -> bool {
+        self.encode.iter().all(|layer| layer.quantised.is_some())
     }
 
     /// Width of the output vectors (the parser's hidden width).
@@ -275,10 +301,9 @@ impl Tok2Vec {
             match k.checked_sub(1) {
                 None => self.first.forward(&words, rows.clone(), y, &mut scratch),
                 Some(layer) => {
-                    // Row t's window is rows t - 1..=t + 1 of x, 3 · WIDTH values in a row: the windows are
-                    // overlapping rows of x, one token apart.
-                    let windows = Rows::new(&x[(rows.start - 1) * WIDTH..], 3 * WIDTH, WIDTH, rows.len());
-                    self.encode[layer].forward(windows, y, &mut scratch);
+                    // Row t's window is rows t - 1..=t + 1 of x.
+                    let tokens = &x[(rows.start - 1) * WIDTH..(rows.end + 1) * WIDTH];
+                    self.encode[layer].forward_windows(tokens, rows.len(), y, &mut scratch);
                 }
             }
             vector::add_assign(&mut x[rows.start * WIDTH..rows.end * WIDTH], y);
