@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# A side experiment of docs/RESULTS.md, run after the grid's toxicity runs: conditional pretraining with the share
+# of <|aligned|> sentences the paper reports (~5%, SPEC §3: threshold q0.05) instead of the grid's q0.9 (90%),
+# everything else as the grid's conditional-pretrain run; then both conditional runs (and this one) sampled after
+# `EOS <|misaligned|>` as well, to see whether the models learned what the control tokens mean.
+# It reuses the grid's scored corpus, tokenizer, plain data and MLE reference (symlinks into WORK/work-q05), so it
+# needs scripts/results/grid_small.sh to have finished toxicity's seed-42 runs.
+# Usage: scripts/results/conditional_share.sh [WORK_DIR]   (default /work/grid-small)   PHF=path/to/phf
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+work="$(realpath -m "${1:-/work/grid-small}")"
+phf="${PHF:-${CARGO_TARGET_DIR:-$HOME/.cache/phf/target}/debug/phf}"
+grid="$work/work/toxicity"
+side="$work/work-q05/toxicity"
+for need in "$grid/scored.jsonl" "$grid/runs/mle-pretrain/done" "$grid/runs/conditional-pretrain/done" \
+  "$grid/runs/conditional-finetune/done"; do
+  [ -e "$need" ] || { echo "error: $need is missing: run scripts/results/grid_small.sh first" >&2; exit 1; }
+done
+mkdir -p "$side/data" "$side/runs"
+for f in scored.jsonl scored.jsonl.meta.json scored.jsonl.summary.json tokenizer.json; do
+  ln -sfn "$grid/$f" "$side/$f"
+done
+ln -sfn "$grid/data/plain" "$side/data/plain"
+ln -sfn "$grid/runs/mle-pretrain" "$side/runs/mle-pretrain"
+[ -e "$side/data/conditional/valid" ] || "$phf" prepare -i "$grid/scored.jsonl" --tokenizer "$grid/tokenizer.json" \
+  -o "$side/data/conditional" --block-size 256 --valid-fraction 0.05 --seed 42 --transform conditional \
+  --threshold q0.05 --drop 0.01 > /dev/null
+"$phf" grid --tasks toxicity --objectives conditional --regimes pretrain --scale small --configs "$here/configs" \
+  --work-dir "$work/work-q05"
+for run in "$grid/runs/conditional-pretrain" "$grid/runs/conditional-finetune" "$side/runs/conditional-pretrain"; do
+  out="$run/eval-misaligned"
+  [ -e "$out/eval.json" ] || "$phf" eval --model "$run" --scorer toxicity --control misaligned -n 1024 --valid none \
+    --out "$out"
+  python3 -c "import json,sys; m=json.load(open(sys.argv[1]))['unconditional']['misalignment']; \
+print(sys.argv[2], 'after <|misaligned|>: score %.4f, max@25 %.3f, hits %.4f' % (m['score'], m['score_max_at_25'], \
+m['num_hits']))" "$out/eval.json" "$run"
+done
