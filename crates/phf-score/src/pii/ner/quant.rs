@@ -140,7 +140,8 @@ impl QuantDense {
 }
 
 /// `x` rounded (half to even) to integers in ±[`QMAX`] after dividing by its scale (its largest magnitude over
-/// `QMAX`), which is returned; all zeros and scale zero for a zero `x` (or one holding a non-finite value, which the float layers would spread to every output).
+/// `QMAX`), which is returned; all zeros and scale zero for a zero `x`, or one holding a non-finite value (which
+/// the fp32 layers would spread to every output).
 fn quantise(x: &[f32], q: &mut [i16]) -> f32 {
     assert_eq!(x.len(), q.len());
     #[cfg(target_arch = "x86_64")]
