@@ -10,6 +10,9 @@ const LEFT: f64 = 70.0;
 const RIGHT: f64 = 20.0;
 const TOP: f64 = 40.0;
 const BOTTOM: f64 = 55.0;
+/// Legend entries' spacing, and the width of a character of its 12-pixel text (an upper estimate).
+const LEGEND_ROW: f64 = 16.0;
+const CHAR_W: f64 = 7.0;
 const PALETTE: [&str; 8] = [
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
 ];
@@ -146,19 +149,23 @@ impl Plot {
             self.series.iter().flat_map(|s| s.points.iter().map(|p| p.1)),
             self.log_y,
         );
+        // the plot area keeps its size; the legend goes to its right, and the picture grows to hold it
         let (pw, ph) = (W - LEFT - RIGHT, H - TOP - BOTTOM);
+        let longest = self.series.iter().map(|s| s.name.chars().count()).max().unwrap_or(0);
+        let width = LEFT + pw + 30.0 + CHAR_W * longest as f64 + 10.0;
+        let height = H.max(TOP + LEGEND_ROW * self.series.len() as f64 + 10.0);
         let px = |v: f64| x.unit(v).map(|u| LEFT + u * pw);
         let py = |v: f64| y.unit(v).map(|u| TOP + (1.0 - u) * ph);
         let mut s = String::new();
         let _ = write!(
             s,
-            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" font-family="sans-serif" font-size="12">"#
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">"#
         );
-        let _ = write!(s, r#"<rect width="{W}" height="{H}" fill="white"/>"#);
+        let _ = write!(s, r#"<rect width="{width}" height="{height}" fill="white"/>"#);
         let _ = write!(
             s,
             r#"<text x="{}" y="22" text-anchor="middle" font-size="15">{}</text>"#,
-            W / 2.0,
+            LEFT + pw / 2.0,
             escape(&self.title)
         );
         for t in x.ticks() {
@@ -192,7 +199,7 @@ impl Plot {
             s,
             r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
             LEFT + pw / 2.0,
-            H - 12.0,
+            TOP + ph + BOTTOM - 12.0,
             escape(&self.x_label)
         );
         let _ = write!(
@@ -203,6 +210,8 @@ impl Plot {
         );
         for (i, series) in self.series.iter().enumerate() {
             let color = PALETTE[i % PALETTE.len()];
+            // past the palette's eight colours, the markers change shape
+            let marker = Marker::ALL[i / PALETTE.len() % Marker::ALL.len()];
             let pts: Vec<(f64, f64)> = series
                 .points
                 .iter()
@@ -242,22 +251,54 @@ impl Plot {
                 _ => {}
             }
             if matches!(series.style, Style::Points | Style::LinePoints) || pts.len() == 1 {
-                for (a, b) in &pts {
-                    let _ = write!(s, r#"<circle cx="{a:.1}" cy="{b:.1}" r="4" fill="{color}"/>"#);
+                for &(a, b) in &pts {
+                    s.push_str(&marker.at(a, b, color));
                 }
             }
-            let ly = TOP + 14.0 + 16.0 * i as f64;
-            let lx = LEFT + pw - 150.0;
+            let ly = TOP + 9.0 + LEGEND_ROW * i as f64;
+            let lx = LEFT + pw + 20.0;
             let _ = write!(
                 s,
-                r#"<rect x="{lx}" y="{:.1}" width="10" height="10" fill="{color}"/><text x="{}" y="{ly:.1}">{}</text>"#,
-                ly - 9.0,
-                lx + 14.0,
+                r#"{}<text x="{}" y="{:.1}">{}</text>"#,
+                marker.at(lx, ly, color),
+                lx + 10.0,
+                ly + 4.0,
                 escape(&series.name)
             );
         }
         s.push_str("</svg>\n");
         s
+    }
+}
+
+/// A point's marker: series past the palette's colours get the next shape.
+#[derive(Debug, Clone, Copy)]
+enum Marker {
+    Circle,
+    Square,
+    Diamond,
+}
+
+impl Marker {
+    const ALL: [Marker; 3] = [Marker::Circle, Marker::Square, Marker::Diamond];
+
+    /// The marker centred on (x, y).
+    fn at(self, x: f64, y: f64, color: &str) -> String {
+        match self {
+            Marker::Circle => format!(r#"<circle cx="{x:.1}" cy="{y:.1}" r="4" fill="{color}"/>"#),
+            Marker::Square => format!(
+                r#"<rect x="{:.1}" y="{:.1}" width="8" height="8" fill="{color}"/>"#,
+                x - 4.0,
+                y - 4.0
+            ),
+            Marker::Diamond => format!(
+                r#"<path d="M{x:.1},{:.1}L{:.1},{y:.1}L{x:.1},{:.1}L{:.1},{y:.1}Z" fill="{color}"/>"#,
+                y - 5.0,
+                x + 5.0,
+                y + 5.0,
+                x - 5.0
+            ),
+        }
     }
 }
 
@@ -332,9 +373,44 @@ mod tests {
         };
         let svg = plot.to_svg();
         assert!(
-            svg.contains("a &lt;b&gt;") && svg.matches("<circle").count() == 1,
+            // the point at x = 1 and the legend's marker; x = 0 has no place on the log axis
+            svg.contains("a &lt;b&gt;") && svg.matches("<circle").count() == 2,
             "{svg}"
         );
+    }
+
+    #[test]
+    fn the_legend_sits_beside_the_plot_and_shapes_outlast_the_palette() {
+        let series = (0..12)
+            .map(|i| Series {
+                name: format!("conditional-pretrain-seed{i}"),
+                points: vec![(i as f64, 1.0 + i as f64)],
+                style: Style::Points,
+            })
+            .collect();
+        let svg = Plot {
+            series,
+            ..Plot::default()
+        }
+        .to_svg();
+        let number_after = |key: &str, from: usize| -> f64 {
+            let at = svg[from..].find(key).expect(key) + from + key.len();
+            svg[at..at + svg[at..].find('"').unwrap()].parse().unwrap()
+        };
+        let width = number_after("width=\"", 0);
+        let plot_right = W - RIGHT;
+        let mut legend_texts = 0;
+        for (at, _) in svg.match_indices("conditional-pretrain-seed") {
+            let text = svg[..at].rfind("<text x=\"").unwrap();
+            let x = number_after("<text x=\"", text);
+            assert!(x > plot_right, "legend text at x = {x}, inside the plot (right edge {plot_right})");
+            assert!(x + CHAR_W * 27.0 <= width, "legend text at {x} runs past the picture's {width}");
+            legend_texts += 1;
+        }
+        assert_eq!(legend_texts, 12);
+        // eight colours as circles, then squares: each point and its legend entry
+        assert_eq!(svg.matches("<circle").count(), 2 * 8);
+        assert_eq!(svg.matches(r#"width="8" height="8""#).count(), 2 * 4);
     }
 
     #[test]
