@@ -403,8 +403,14 @@ mod tests {
         for (at, _) in svg.match_indices("conditional-pretrain-seed") {
             let text = svg[..at].rfind("<text x=\"").unwrap();
             let x = number_after("<text x=\"", text);
-            assert!(x > plot_right, "legend text at x = {x}, inside the plot (right edge {plot_right})");
-            assert!(x + CHAR_W * 27.0 <= width, "legend text at {x} runs past the picture's {width}");
+            assert!(
+                x > plot_right,
+                "legend text at x = {x}, inside the plot (right edge {plot_right})"
+            );
+            assert!(
+                x + CHAR_W * 27.0 <= width,
+                "legend text at {x} runs past the picture's {width}"
+            );
             legend_texts += 1;
         }
         assert_eq!(legend_texts, 12);
