@@ -1,12 +1,10 @@
 //! The lexical attributes spaCy's NER embeds (`NORM`, `PREFIX`, `SUFFIX`, `SHAPE`, all as string ids), as
 //! `spacy.lang.lex_attrs` and the vocabulary's `lexeme_norm` table define them.
 
-/// The NER's tables keyed by strings and ids, with a hasher faster than SipHash (none is exposed to input that
-/// could be crafted against it: a slow lookup would only slow scoring).
-type HashMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
 use std::path::Path;
 
 use super::hash::string_hash;
+use super::HashMap;
 use crate::error::{Result, ScoreError};
 
 /// spaCy's `StringStore` ids: a symbol's fixed id (`X` → a part-of-speech symbol), 0 for the empty string,

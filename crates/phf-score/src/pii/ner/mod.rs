@@ -39,6 +39,10 @@ use self::tokenizer::{is_space, Tokenizer};
 use self::weights::Weights;
 use crate::error::{Result, ScoreError};
 
+/// The NER's tables keyed by strings and ids, with a hasher faster than SipHash (none is exposed to input that
+/// could be crafted against it: a slow lookup would only slow scoring).
+type HashMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
+
 /// Name of the export directory under `$PHF_CACHE/scorers/`, also recorded in the PII scorer's version.
 pub const MODEL_DIR_NAME: &str = "en_core_web_sm-3.8.0";
 

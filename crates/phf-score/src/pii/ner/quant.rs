@@ -14,6 +14,7 @@ use std::arch::x86_64::*;
 
 use super::buffer::Buffer;
 use super::kernels::load16;
+use super::weights::Aligned;
 
 /// Values per token, and so per segment of a window.
 pub const SEG: usize = 96;
@@ -32,20 +33,15 @@ pub fn supported() -> bool {
     false
 }
 
-/// 32 quantised weights, on a 64-byte boundary.
-#[derive(Debug, Clone, Copy)]
-#[repr(C, align(64))]
-struct Line([i16; 32]);
-
 /// `y = W x + b` over windows of `n_in / SEG` consecutive tokens, with `W` quantised per output.
 #[derive(Debug, Clone)]
 pub struct QuantDense {
     pub n_in: usize,
     pub n_out: usize,
-    /// Panels of 32 outputs, each `n_in / 2` pairs of inputs long: pair j of panel p is two lines, outputs
-    /// `p·32..p·32 + 16` then the next 16, each output's two inputs `2j, 2j + 1` side by side, as `vpdpwssd`
-    /// multiplies them.
-    panels: Vec<Line>,
+    /// Panels of 32 outputs, each `n_in / 2` pairs of inputs long: pair j of panel p is two lines of 32 values,
+    /// outputs `p·32..p·32 + 16` then the next 16, each output's two inputs `2j, 2j + 1` side by side, as
+    /// `vpdpwssd` multiplies them.
+    panels: Aligned<i16, 32>,
     /// Each output's scale: its weights are `panels · w_scale`.
     w_scale: Vec<f32>,
     b: Vec<f32>,
@@ -61,23 +57,18 @@ impl QuantDense {
         for ((row, q), scale) in w.chunks_exact(n_in).zip(q.chunks_exact_mut(n_in)).zip(&mut w_scale) {
             *scale = quantise(row, q);
         }
-        let mut panels = Vec::with_capacity(n_out * n_in / 32);
+        let mut panels = Vec::with_capacity(n_out * n_in);
         for p in 0..n_out / 32 {
             for j in 0..n_in / 2 {
-                for half in 0..2 {
-                    let mut line = [0i16; 32];
-                    for (l, pair) in line.chunks_exact_mut(2).enumerate() {
-                        let o = p * 32 + half * 16 + l;
-                        pair.copy_from_slice(&q[o * n_in + 2 * j..o * n_in + 2 * j + 2]);
-                    }
-                    panels.push(Line(line));
+                for o in p * 32..(p + 1) * 32 {
+                    panels.extend_from_slice(&q[o * n_in + 2 * j..o * n_in + 2 * j + 2]);
                 }
             }
         }
         Self {
             n_in,
             n_out,
-            panels,
+            panels: Aligned::new(&panels),
             w_scale,
             b,
         }
@@ -100,26 +91,19 @@ impl QuantDense {
         #[cfg(target_arch = "x86_64")]
         if supported() {
             // SAFETY: the CPU has AVX-512F, BW, VNNI and FMA (checked just above); the shapes were checked above.
-            unsafe { affine_avx512_vnni(&q, &scales, segs, self.panels_i16(), &self.w_scale, &self.b, out) };
+            unsafe { affine_avx512_vnni(&q, &scales, segs, self.panels.as_slice(), &self.w_scale, &self.b, out) };
             return;
         }
         self.forward_portable(&q, &scales, out);
-    }
-
-    fn panels_i16(&self) -> &[i16] {
-        // SAFETY: `Line` is 32 `i16`s with no padding (repr(C), 64 bytes), so the lines are a contiguous run.
-        unsafe { std::slice::from_raw_parts(self.panels.as_ptr().cast::<i16>(), self.panels.len() * 32) }
     }
 
     /// The kernel's arithmetic in plain Rust (the same integer sums, so the same results but for the order of
     /// the float operations): for other CPUs and to test the kernel against.
     fn forward_portable(&self, q: &[i16], scales: &[f32], out: &mut [f32]) {
         let (n_in, n_out) = (self.n_in, self.n_out);
-        let weight = |o: usize, i: usize| {
-            let (p, c) = (o / 32, o % 32);
-            let line = &self.panels[p * n_in + (i / 2) * 2 + c / 16].0;
-            i32::from(line[(c % 16) * 2 + i % 2])
-        };
+        let panels = self.panels.as_slice();
+        // output o's input i: in panel o / 32, pair i / 2, the pair of the panel's output o % 32
+        let weight = |o: usize, i: usize| i32::from(panels[o / 32 * n_in * 32 + i / 2 * 64 + o % 32 * 2 + i % 2]);
         for (r, y) in out.chunks_exact_mut(n_out).enumerate() {
             for (o, y) in y.iter_mut().enumerate() {
                 let mut sum = 0.0f32;

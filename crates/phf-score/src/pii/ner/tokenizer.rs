@@ -15,9 +15,6 @@
 //! the chunks it has seen.
 
 use std::cell::RefCell;
-/// The NER's tables keyed by strings and ids, with a hasher faster than SipHash (none is exposed to input that
-/// could be crafted against it: a slow lookup would only slow scoring).
-type HashMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
 use std::ops::Range;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,6 +23,7 @@ use fancy_regex::Regex;
 use serde::Deserialize;
 
 use super::lexeme::StringIds;
+use super::HashMap;
 use crate::error::{Result, ScoreError};
 
 /// One token: its byte range in the text and, for a piece of a special case that sets one, the id of its norm.

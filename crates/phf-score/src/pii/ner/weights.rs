@@ -79,25 +79,28 @@ pub struct Dense {
     wt: Vec<f32>,
     /// The same weights in panels of 32 outputs (`panels[(c / 32) · n_in · 32 + i · 32 + c % 32]`), which the
     /// AVX-512 kernel streams through in order; empty when `n_out` is not a multiple of 32.
-    panels: Aligned,
+    panels: Aligned<f32, 16>,
     b: Vec<f32>,
 }
 
-/// Floats whose first is at a 64-byte boundary, so that the kernel's 16-float loads never straddle two cache
-/// lines.
+/// Values whose first is at a 64-byte boundary, so that a kernel's 64-byte loads never straddle two cache lines:
+/// `N` values of `T` fill a line (16 floats, 32 16-bit integers).
 #[derive(Debug, Clone, Default)]
-struct Aligned(Vec<CacheLine>, usize);
+pub struct Aligned<T: Copy, const N: usize>(Vec<CacheLine<T, N>>, usize);
 
 #[derive(Debug, Clone, Copy)]
 #[repr(C, align(64))]
-struct CacheLine([f32; 16]);
+pub struct CacheLine<T: Copy, const N: usize>([T; N]);
 
-impl Aligned {
-    fn new(values: &[f32]) -> Self {
+impl<T: Copy + Default, const N: usize> Aligned<T, N> {
+    const FILLS_A_LINE: () = assert!(N * std::mem::size_of::<T>() == 64, "N values must fill 64 bytes");
+
+    pub fn new(values: &[T]) -> Self {
+        let () = Self::FILLS_A_LINE;
         let lines = values
-            .chunks(16)
+            .chunks(N)
             .map(|c| {
-                let mut line = [0.0; 16];
+                let mut line = [T::default(); N];
                 line[..c.len()].copy_from_slice(c);
                 CacheLine(line)
             })
@@ -105,10 +108,10 @@ impl Aligned {
         Self(lines, values.len())
     }
 
-    fn as_slice(&self) -> &[f32] {
-        // SAFETY: `CacheLine` is 16 `f32`s with no padding (repr(C), 64 bytes), so the lines are a contiguous run
-        // of 16 · lines floats, of which the first `self.1` are the values.
-        unsafe { std::slice::from_raw_parts(self.0.as_ptr().cast::<f32>(), self.1) }
+    pub fn as_slice(&self) -> &[T] {
+        // SAFETY: a `CacheLine` is N values of T filling its 64 bytes (repr(C), checked by FILLS_A_LINE), so the
+        // lines are a contiguous run of N · lines values, of which the first `self.1` are the values.
+        unsafe { std::slice::from_raw_parts(self.0.as_ptr().cast::<T>(), self.1) }
     }
 }
 
