@@ -7,6 +7,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, ScoreError};
+use crate::segment::Segmenter;
 
 /// Which scorer, at which version, produced a set of scores. Bump `version` whenever outputs can change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,6 +37,14 @@ pub trait Scorer: Send + Sync {
 
     /// One score (`>= 0`, finite) per text, in input order. Empty texts are valid input.
     fn score_batch(&self, texts: &[&str]) -> Result<Vec<f32>>;
+
+    /// For a scorer that judges a segment with its document around it under `segmenter` (pycodestyle reads a
+    /// line as part of its file: a blank line is only "at the end of the file" when scored alone), the function
+    /// giving a document's segment scores, one per `segmenter.segment(document)` segment in order. `None`, the
+    /// default: each segment is scored on its own through `score_batch`.
+    fn in_context(&self, _segmenter: Segmenter) -> Option<fn(&str) -> Vec<f32>> {
+        None
+    }
 
     /// `score_batch` with the scorer's id attached: what a pipeline stage should write out.
     fn score(&self, texts: &[&str]) -> Result<Scores> {

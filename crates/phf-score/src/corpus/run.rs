@@ -133,6 +133,8 @@ pub fn score_documents<'a>(
     let all: Vec<&str> = segmented.iter().flatten().copied().collect();
     let mut scores = if all.is_empty() {
         Vec::new()
+    } else if let Some(score_document) = scorer.in_context(segmenter) {
+        docs.par_iter().flat_map_iter(|doc| score_document(&doc.text)).collect()
     } else {
         scorer.score_batch(&all)?
     };
@@ -171,7 +173,7 @@ pub fn score_documents<'a>(
 mod tests {
     use super::*;
     use crate::corpus::{resolve_inputs, Shard};
-    use crate::PiiScorer;
+    use crate::{Pep8Scorer, PiiScorer};
 
     /// Scores a text by its length in bytes.
     struct LengthScorer;
@@ -237,5 +239,25 @@ mod tests {
         assert_eq!(records[0]["num_sents"], 1);
         assert!(records[0]["scores"][0].as_f64().unwrap() > 0.0);
         assert_eq!(records[0]["scorer"], "pii");
+    }
+
+    #[test]
+    fn pep8_lines_are_scored_with_their_file_as_context() {
+        // Alone, the blank line would be W391 (blank line at end of file) and the indented body E113
+        // (unexpected indentation); in the file, only `y=2` (E225) is a violation.
+        let input = "{\"text\": \"def f():\\n    return 1\\n\\n\\ny=2\\n\"}\n";
+        let options = RunOptions {
+            segmenter: Segmenter::Lines,
+            ..RunOptions::default()
+        };
+        let (records, _) = run(input, options, &Pep8Scorer);
+        assert_eq!(
+            records[0]["texts"],
+            serde_json::json!(["def f():\n", "    return 1\n", "\n", "\n", "y=2\n"])
+        );
+        assert_eq!(records[0]["scores"], serde_json::json!([0.0, 0.0, 0.0, 0.0, 0.25]));
+        // the same lines scored one by one, as any other scorer's segments are
+        let alone = Pep8Scorer.score_batch(&["\n", "    return 1\n"]).unwrap();
+        assert!(alone.iter().all(|&s| s > 0.0), "{alone:?}");
     }
 }

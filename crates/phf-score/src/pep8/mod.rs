@@ -21,10 +21,10 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::scorer::{par_map_texts, Scorer, ScorerId};
-use crate::segment::split_lines;
+use crate::segment::{split_lines, Segmenter};
 
 /// Recorded in every output; bump when scores can change.
-pub const PEP8_VERSION: &str = "native-1 (pycodestyle 2.15 defaults)";
+pub const PEP8_VERSION: &str = "native-2 (pycodestyle 2.15 defaults)";
 
 /// One violation: its pycodestyle code (e.g. `E501`) and the 1-based physical line it is reported on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -103,6 +103,11 @@ impl Scorer for Pep8Scorer {
 
     fn score_batch(&self, texts: &[&str]) -> Result<Vec<f32>> {
         Ok(par_map_texts(texts, file_score))
+    }
+
+    /// Lines are checked with their file as context ([`line_scores`]), as pycodestyle checks them.
+    fn in_context(&self, segmenter: Segmenter) -> Option<fn(&str) -> Vec<f32>> {
+        (segmenter == Segmenter::Lines).then_some(line_scores as fn(&str) -> Vec<f32>)
     }
 }
 

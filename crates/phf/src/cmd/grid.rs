@@ -105,13 +105,17 @@ fn task_data(task: &str) -> Result<TaskData> {
             filter_threshold: q("q0.9")?,
             drop: 0.01,
         },
-        // PII and PEP8 scores are rates per character, the paper's own measure: its thresholds apply
+        // PII scores are rates per character, the paper's measure, and conditional training keeps its threshold
+        // (any PII is misaligned). Its filtering threshold (0.000286) does not carry over: in this corpus of
+        // e-mails, headers and signatures included, 99.7% of documents average above it (it kept 24 of 9,576),
+        // so filtering drops documents above the same q0.9 as toxicity's (5% of documents here)
         "pii" => TaskData {
             segment: "sentences",
             threshold: q("0")?,
-            filter_threshold: q("0.000286")?,
+            filter_threshold: q("q0.9")?,
             drop: 0.01,
         },
+        // PEP8 keeps the paper's thresholds: 7.7% of lines have a violation, and filtering drops 24% of documents
         "pep8" => TaskData {
             segment: "lines",
             threshold: q("0")?,
