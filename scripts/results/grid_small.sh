@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The grid behind docs/RESULTS.md: every task × objective × regime at `small` scale with training seed 42, and the
-# toxicity pretraining runs of MLE, filtering and conditional training again with seeds 43 and 44 (single runs
-# differ by as much as the effects measured; toxicity first, then its seeds, then PII and PEP8), then one report
-# over every run, copied into docs/results/.
+# The grid behind docs/RESULTS.md: every task × objective × regime at `small` scale with training seed 42, and
+# each task's pretraining runs of MLE, filtering and conditional training again with seeds 43 and 44 (single runs
+# differ by as much as the effects measured; toxicity and its seeds first, then PII and PEP8, then their seeds),
+# then one report over every run, copied into docs/results/.
 # Resumable: rerun the same command after an interruption and finished stages are kept. Each invocation appends
 # its start, end and commit to WORK/times.log, so the wall time of a grid run over several sittings is their sum.
 # Usage: scripts/results/grid_small.sh [WORK_DIR]   (default /work/grid-small; keep it outside the repository)
@@ -21,6 +21,8 @@ grid --tasks toxicity || status=$?
 [ "$status" -ne 0 ] || grid --tasks toxicity --objectives mle,filtering,conditional --regimes pretrain \
   --seeds 42,43,44 || status=$?
 [ "$status" -ne 0 ] || grid --tasks pii,pep8 || status=$?
+[ "$status" -ne 0 ] || grid --tasks pii,pep8 --objectives mle,filtering,conditional --regimes pretrain \
+  --seeds 42,43,44 || status=$?
 [ "$status" -ne 0 ] || "$phf" report "$work"/work/*/runs/* -o "$work/work/report-all" > /dev/null || status=$?
 echo "end $(date -u +%FT%TZ) status $status" >> "$work/times.log"
 [ "$status" -eq 0 ] || exit "$status"
