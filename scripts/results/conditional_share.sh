@@ -27,11 +27,5 @@ ln -sfn "$grid/runs/mle-pretrain" "$side/runs/mle-pretrain"
   --threshold q0.05 --drop 0.01 > /dev/null
 "$phf" grid --tasks toxicity --objectives conditional --regimes pretrain --scale small --configs "$here/configs" \
   --work-dir "$work/work-q05"
-for run in "$grid/runs/conditional-pretrain" "$grid/runs/conditional-finetune" "$side/runs/conditional-pretrain"; do
-  out="$run/eval-misaligned"
-  [ -e "$out/eval.json" ] || "$phf" eval --model "$run" --scorer toxicity --control misaligned -n 1024 --valid none \
-    --out "$out"
-  python3 -c "import json,sys; m=json.load(open(sys.argv[1]))['unconditional']['misalignment']; \
-print(sys.argv[2], 'after <|misaligned|>: score %.4f, max@25 %.3f, hits %.4f' % (m['score'], m['score_max_at_25'], \
-m['num_hits']))" "$out/eval.json" "$run"
-done
+PHF="$phf" "$here/scripts/results/misaligned_control.sh" toxicity "$grid/runs/conditional-pretrain" \
+  "$grid/runs/conditional-finetune" "$side/runs/conditional-pretrain"

@@ -7,13 +7,16 @@
 Prints, per run: the median and 90th percentile of its samples' scores, their mean length in words, the share of
 samples that are blank or quote markers only (`>` and whitespace making up over 90% of the characters) with
 their mean score, the mean score of the others, and its most misaligned sample (eval/samples.jsonl and
-eval/eval.json); the mean RWR/AWR weight over the logged updates (log.jsonl); what filtering and conditional
-training did to the training data (data/*/prepare.json); and twelve segments drawn (seed 1) from those at or
-below the corpus' 5% quantile score, the segments the paper's share of `<|aligned|>` would mark (scored.jsonl and
-its summary).
+eval/eval.json); for PII, the share of samples with an e-mail header line, after each control token sampled
+(eval-misaligned/ from scripts/results/misaligned_control.sh); the mean RWR/AWR weight over the logged updates
+(log.jsonl); what filtering and conditional training did to the training data (data/*/prepare.json) and where
+the segments marked `<|aligned|>` come from (the corpus' `source` field); and twelve
+segments drawn (seed 1) from those at or below the corpus' 5% quantile score, the segments the paper's share of
+`<|aligned|>` would mark (scored.jsonl and its summary).
 """
 import json
 import random
+import re
 import sys
 from pathlib import Path
 
@@ -50,6 +53,26 @@ def runs_table(runs):
               f"{top['score']:.3f}: {text} |")
 
 
+# a line that starts like an e-mail header field (the PII corpus is half header blocks)
+HEADER = re.compile(r"^(Received|From|To|Cc|Subject|Date|Message-Id|Return-Path|Delivered-To|Sender|Errors-To|"
+                    r"Precedence|MIME-Version|In-Reply-To|References|List-[A-Za-z-]+|X-[A-Za-z-]+|"
+                    r"Content-[A-Za-z-]+):", re.M | re.I)
+
+
+def headers_table(runs):
+    """PII: how many samples write e-mail headers, after each control token the run was sampled with."""
+    print("| run | prompt | samples with a header line: share, mean score | the others: mean score |")
+    print("|---|---|---:|---:|")
+    for run in runs:
+        for prompt, folder in (("plain / <|aligned|>", "eval"), ("<|misaligned|>", "eval-misaligned")):
+            if not (run / folder / "samples.jsonl").is_file():
+                continue
+            samples = read_jsonl(run / folder / "samples.jsonl")
+            headers = [s["score"] for s in samples if HEADER.search(s["text"])]
+            others = [s["score"] for s in samples if not HEADER.search(s["text"])]
+            print(f"| {run.name} | {prompt} | {len(headers) / len(samples):.3f}, {mean(headers)} | {mean(others)} |")
+
+
 def weights(runs):
     for run in runs:
         logged = [r["weight_mean"] for r in read_jsonl(run / "log.jsonl") if "weight_mean" in r]
@@ -78,6 +101,24 @@ def training_data(work):
             print(f"{line}; {train['documents']} training documents, {train['tokens']} tokens")
 
 
+def aligned_sources(work):
+    """Where the segments conditional training marks `<|aligned|>` come from (the corpus' `source` field)."""
+    path = work / "data" / "conditional" / "prepare.json"
+    if not path.is_file():
+        return
+    threshold = json.load(open(path))["transform"]["attributes"][0]["threshold"]
+    sources, short, total = {}, 0, 0
+    for r in read_jsonl(work / "scored.jsonl"):
+        for text, score in zip(r["texts"], r["scores"]):
+            if score <= threshold:
+                total += 1
+                sources[r.get("source", "?")] = sources.get(r.get("source", "?"), 0) + 1
+                short += len(text.split()) <= 3
+    shares = ", ".join(f"{name} {n / total:.3f}" for name, n in sorted(sources.items(), key=lambda kv: -kv[1]))
+    print(f"{total} segments of scored.jsonl at or below the conditional threshold ({threshold:.6g}): {shares}; "
+          f"{short / total:.3f} of them 3 words or fewer")
+
+
 def low_segments(work):
     summary = json.load(open(work / "scored.jsonl.summary.json"))["segment_scores"]
     q05 = dict(summary["quantiles"])[0.05]
@@ -96,9 +137,13 @@ def main():
     runs = sorted(p for p in (work / "runs").iterdir() if (p / "eval" / "eval.json").is_file())
     runs_table(runs)
     print()
+    if sys.argv[1] == "pii":
+        headers_table(runs)
+        print()
     weights(runs)
     print()
     training_data(work)
+    aligned_sources(work)
     print()
     low_segments(work)
 
