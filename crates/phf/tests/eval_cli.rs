@@ -314,4 +314,28 @@ fn grid_runs_both_regimes_reports_and_resumes() {
         md.contains("Across training seeds") && md.contains("| mle-pretrain | mle | 2 |"),
         "{md}"
     );
+    // kept stages made otherwise than this grid would make them now are refused, by file and what differs
+    let refused = |file: &Path, from: &str, to: &str, says: &str| {
+        let kept = std::fs::read_to_string(file).unwrap();
+        assert!(kept.contains(from), "{kept}");
+        std::fs::write(file, kept.replace(from, to)).unwrap();
+        let out = phf(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && stderr.contains(says), "{stderr}");
+        std::fs::write(file, kept).unwrap();
+    };
+    let scorer = phf_score::scorer_by_name("pii").unwrap().id().version;
+    refused(
+        &work.join("pii/scored.jsonl.meta.json"),
+        &format!("\"scorer_version\": \"{scorer}\""),
+        "\"scorer_version\": \"native-0\"",
+        &format!("scored by pii@native-0, cut into sentences, but this grid scores with pii@{scorer}"),
+    );
+    refused(
+        &work.join("pii/data/conditional/train/header.json"),
+        "\"threshold_given\": \"0\"",
+        "\"threshold_given\": \"q0.5\"",
+        "prepared with threshold q0.5, but this grid uses 0",
+    );
+    ok(&phf(&args));
 }

@@ -16,6 +16,7 @@ use phf_train::{checkpoint, train, DataParallel, SyncMode, TrainOptions};
 
 use super::corpus_fetch::{fetch_corpus, FetchArgs, TaskArg};
 use super::eval::{evaluate, EvalArgs};
+use super::grid_kept;
 use super::prepare::{PrepareArgs, Transform};
 use super::score::ScoreArgs;
 
@@ -181,6 +182,7 @@ pub fn run_task(a: &GridArgs, task: &str, dir: &Path) -> Result<Vec<EvaluatedRun
             })
         },
     )?;
+    grid_kept::check_scored(&scored, task, td.segment)?;
     let tokenizer = dir.join("tokenizer.json");
     stage(
         &tokenizer,
@@ -216,6 +218,7 @@ pub fn run_task(a: &GridArgs, task: &str, dir: &Path) -> Result<Vec<EvaluatedRun
                 shard: phf_data::CorpusPart::ALL,
             })
         })?;
+        grid_kept::check_prepared(&out, threshold)?;
         Ok(out)
     };
     let plain = prepare("plain", Transform::Plain, None)?;

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod eval;
 pub mod fetch;
 pub mod grid;
+mod grid_kept;
 pub mod model;
 pub mod prepare;
 pub mod report;
