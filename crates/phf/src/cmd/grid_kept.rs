@@ -7,10 +7,12 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use phf_data::{Shard, Threshold};
 
+use super::summary::sibling;
+
 /// The kept `scored` corpus was made by `task`'s scorer at this build's version, cut by `segmenter`, as recorded
 /// in its `.meta.json` (a corpus without one is not checked).
 pub fn check_scored(scored: &Path, task: &str, segmenter: &str) -> Result<()> {
-    let meta_path = scored.with_extension("jsonl.meta.json");
+    let meta_path = sibling(scored, ".meta.json");
     let Ok(text) = std::fs::read_to_string(&meta_path) else {
         return Ok(());
     };

@@ -12,6 +12,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use phf_score::corpus::{resolve_inputs, score_corpus, CorpusError, CorpusReader, CorpusStats, RunOptions, Shard};
 use phf_score::{scorer_by_name, Segmenter};
 
+use super::summary::sibling;
+
 #[derive(Args)]
 pub struct ScoreArgs {
     /// Documents: `.jsonl` (one {"text": ...} object per line; other fields such as `id` are carried into the
@@ -131,13 +133,6 @@ pub fn run(a: ScoreArgs) -> Result<()> {
         )?;
     }
     Ok(())
-}
-
-/// `<path><suffix>`, e.g. `scored.jsonl` → `scored.jsonl.meta.json`.
-fn sibling(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(suffix);
-    PathBuf::from(name)
 }
 
 /// The last line a run prints: what was scored and how fast.

@@ -73,7 +73,7 @@ pub fn summarise(inputs: &[PathBuf], thresholds: &[(Threshold, String)], json: &
     Ok(())
 }
 
-/// `<path><suffix>`.
+/// `<path><suffix>`, e.g. `scored.jsonl` → `scored.jsonl.meta.json`.
 pub fn sibling(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(suffix);
