@@ -107,16 +107,20 @@ def aligned_sources(work):
     if not path.is_file():
         return
     threshold = json.load(open(path))["transform"]["attributes"][0]["threshold"]
-    sources, short, total = {}, 0, 0
+    sources, short, total, above = {}, 0, 0, []
     for r in read_jsonl(work / "scored.jsonl"):
         for text, score in zip(r["texts"], r["scores"]):
-            if score <= threshold:
+            if score > threshold:
+                above.append(score)
+            else:
                 total += 1
                 sources[r.get("source", "?")] = sources.get(r.get("source", "?"), 0) + 1
                 short += len(text.split()) <= 3
     shares = ", ".join(f"{name} {n / total:.3f}" for name, n in sorted(sources.items(), key=lambda kv: -kv[1]))
     print(f"{total} segments of scored.jsonl at or below the conditional threshold ({threshold:.6g}): {shares}; "
           f"{short / total:.3f} of them 3 words or fewer")
+    above.sort()
+    print(f"{len(above)} segments above it: mean score {sum(above) / len(above):.4f}, median {above[len(above) // 2]:.4f}")
 
 
 def low_segments(work):
