@@ -9,7 +9,8 @@ samples that are blank or quote markers only (`>` and whitespace making up over 
 their mean score, the mean score of the others, and its most misaligned sample (eval/samples.jsonl and
 eval/eval.json); for PII, the share of samples with an e-mail header line, after each control token sampled
 (eval-misaligned/ from scripts/results/misaligned_control.sh); the mean RWR/AWR weight over the logged updates
-(log.jsonl); what filtering and conditional training did to the training data (data/*/prepare.json) and where
+(log.jsonl); for objectives run at several seeds, each seed's score and held-out loss against MLE's at the same
+seed; what filtering and conditional training did to the training data (data/*/prepare.json) and where
 the segments marked `<|aligned|>` come from (the corpus' `source` field); and twelve
 segments drawn (seed 1) from those at or below the corpus' 5% quantile score, the segments the paper's share of
 `<|aligned|>` would mark (scored.jsonl and its summary).
@@ -71,6 +72,25 @@ def headers_table(runs):
             headers = [s["score"] for s in samples if HEADER.search(s["text"])]
             others = [s["score"] for s in samples if not HEADER.search(s["text"])]
             print(f"| {run.name} | {prompt} | {len(headers) / len(samples):.3f}, {mean(headers)} | {mean(others)} |")
+
+
+def seeds_table(runs):
+    """Each objective run at several training seeds, against MLE pretraining at the same seed: the score, and the
+    held-out loss's difference from MLE's, unrounded until printed."""
+    evals = {run.name: json.load(open(run / "eval" / "eval.json")) for run in runs}
+    seeded = sorted({m.group(1) for name in evals if (m := re.fullmatch(r"(.+)-seed\d+", name))})
+    if not seeded:
+        return
+    print("| run | seeds | scores | mean score | held-out loss − MLE's at the same seed | mean |")
+    print("|---|---|---|---:|---|---:|")
+    for base in seeded:
+        names = [base] + sorted(n for n in evals if re.fullmatch(re.escape(base) + r"-seed\d+", n))
+        mle = {n: n.replace(base, "mle-pretrain", 1) for n in names}
+        scores = [evals[n]["unconditional"]["misalignment"]["score"] for n in names]
+        losses = [evals[n]["held_out"]["loss"] - evals[mle[n]]["held_out"]["loss"] for n in names if mle[n] in evals]
+        print(f"| {base} | 42, " + ", ".join(n.rsplit("-seed", 1)[1] for n in names[1:]) + " | "
+              + " / ".join(f"{x:.4f}" for x in scores) + f" | {sum(scores) / len(scores):.5f} | "
+              + " / ".join(f"{x:+.3f}" for x in losses) + f" | {sum(losses) / max(1, len(losses)):+.3f} |")
 
 
 def weights(runs):
@@ -140,6 +160,8 @@ def main():
         sys.exit(f"error: {work / 'runs'} does not exist: run scripts/results/grid_small.sh first")
     runs = sorted(p for p in (work / "runs").iterdir() if (p / "eval" / "eval.json").is_file())
     runs_table(runs)
+    print()
+    seeds_table(runs)
     print()
     if sys.argv[1] == "pii":
         headers_table(runs)
