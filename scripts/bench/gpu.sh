@@ -15,8 +15,9 @@
 # The phf binary is the one built on the CPU machine (`make gpu-bench-binary` puts a stripped release build in
 # target/gpu-bench/phf); it runs against this machine's libtorch (torch's lib/ folder put on LD_LIBRARY_PATH) and
 # finds CUDA by dlopen-ing libtorch_cuda.so from there.
-# Usage: scripts/bench/gpu.sh [PHF_BINARY]     results go to $OUT (default ./gpu-bench-out): results.md, raw JSON
-#        lines, and each step's log. Env: PYTHON (default python3), PEAK_TFLOPS, STEPS (timed steps, default 30);
+# Usage: scripts/bench/gpu.sh [PHF_BINARY]     results go to $OUT (default ./gpu-bench-out) as four files, since
+#        a device run brings back at most 8: results.md, results.jsonl (raw JSON lines), progress.log, and
+#        logs.tar.gz (each step's stdout and stderr, the training runs' logs), packed on exit. Env: PYTHON (default python3), PEAK_TFLOPS, STEPS (timed steps, default 30);
 #        DEVICE=cpu PRESET=tiny STEPS=2 rehearse the script's plumbing on a CPU machine.
 set -uo pipefail
 
@@ -28,9 +29,17 @@ peak=${PEAK_TFLOPS:-989}
 steps=${STEPS:-30}
 device=${DEVICE:-cuda}
 preset=${PRESET:-gpt2}
-mkdir -p "$out/logs"
+scratch=$(mktemp -d)
+logs="$scratch/logs"
+work="$scratch/train"
+mkdir -p "$out" "$logs" "$work"
+pack() {  # the checkpoints and packed data are large and not needed back
+  rm -rf "$work/run-1gpu/checkpoints" "$work/run-2ranks/checkpoints" "$work/data"
+  tar czf "$out/logs.tar.gz" -C "$scratch" logs train && rm -rf "$scratch"
+}
+trap pack EXIT
 start=$(date +%s)
-say() { echo "[$(( $(date +%s) - start ))s] $*" | tee -a "$out/logs/progress.log"; }
+say() { echo "[$(( $(date +%s) - start ))s] $*" | tee -a "$out/progress.log"; }
 
 # Runs `name limit cmd...` with stdout to logs/$name.out and stderr to logs/$name.log; false when it failed.
 # No step runs past the script's budget (BUDGET_S, default 540 s): later steps are shortened or skipped.
@@ -41,8 +50,8 @@ step() {
   [ "$left" -lt "$limit" ] && limit=$left
   if [ "$limit" -lt 15 ]; then say "$name SKIPPED: the ${budget} s budget is spent"; return 1; fi
   say "$name (limit ${limit} s): $*"
-  timeout "$limit" "$@" >"$out/logs/$name.out" 2>"$out/logs/$name.log" && return 0
-  say "$name FAILED (exit $?): see logs/$name.log"; tail -n 5 "$out/logs/$name.log"; return 1
+  timeout -k 10 "$limit" "$@" >"$logs/$name.out" 2>"$logs/$name.log" && return 0
+  say "$name FAILED (exit $?): see logs/$name.log in logs.tar.gz"; tail -n 5 "$logs/$name.log"; return 1
 }
 # A step whose JSON output (one line, or `phf train`'s pretty summary) becomes a row of results.jsonl.
 bench() {
@@ -52,7 +61,7 @@ bench() {
 text = open(sys.argv[1]).read()
 row = json.loads(text[text.index("{"):] if text.lstrip().startswith("{") else text.strip().splitlines()[-1])
 row["bench"] = sys.argv[2]
-print(json.dumps(row))' "$out/logs/$name.out" "$name" >>"$out/results.jsonl" || say "$name: no JSON result"
+print(json.dumps(row))' "$logs/$name.out" "$name" >>"$out/results.jsonl" || say "$name: no JSON result"
 }
 
 say "machine: $(nproc) cores; $(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>&1 | head -n 1)"
@@ -70,6 +79,10 @@ say "phf: $("$phf" --version 2>&1)"
 for batch in 16 32; do
   bench "phf_b$batch" 90 "$phf" bench train --preset "$preset" --device "$device" --batch-size "$batch" --steps "$steps" \
     --warmup 5 --peak-tflops "$peak"
+  if [ "$batch" = 16 ] && ! grep -q '"bench": "phf_b16"' "$out/results.jsonl"; then
+    say "error: phf's first step failed here (its log's end is above): stopping now to leave device time for a rerun"
+    exit 1
+  fi
   bench "eager_b$batch" 90 "$python" "$here/train_pytorch.py" --preset "$preset" --device "$device" --batch-size "$batch" \
     --steps "$steps" --warmup 5
 done
@@ -85,8 +98,6 @@ PHF_DIST_BACKEND=gloo bench allreduce_gloo 60 "$phf" bench all-reduce --preset "
 bench overlap_nccl 60 "$phf" bench overlap --preset "$preset" --device "$device" --batch-size 8 --rounds 5
 
 # 3. the whole training loop: a generated corpus, a tokenizer, 1024-token shards, then `phf train`
-work="$out/train"
-mkdir -p "$work"
 "$python" - "$work/corpus.jsonl" <<'PY'
 import json, random, sys
 random.seed(0)
@@ -129,7 +140,6 @@ for r in 1 0; do
     --set training.total_tokens=$((20 * 16 * 4 * block)) &
 done
 wait
-rm -rf "$work/run-1gpu/checkpoints" "$work/run-2ranks/checkpoints" "$work/data"  # large and not needed back
 
 # the table
 "$python" - "$out" "$peak" <<'PY' | tee "$out/results.md"
