@@ -17,7 +17,8 @@
 # finds CUDA by dlopen-ing libtorch_cuda.so from there.
 # Usage: scripts/bench/gpu.sh [PHF_BINARY]     results go to $OUT (default ./gpu-bench-out) as four files, since
 #        a device run brings back at most 8: results.md, results.jsonl (raw JSON lines), progress.log, and
-#        logs.tar.gz (each step's stdout and stderr, the training runs' logs), packed on exit. Env: PYTHON (default python3), PEAK_TFLOPS, STEPS (timed steps, default 30);
+#        logs.tar.gz (each step's stdout and stderr, the training runs' logs), packed on exit.
+#        Env: PYTHON (default python3), PEAK_TFLOPS, STEPS (timed steps, default 30);
 #        DEVICE=cpu PRESET=tiny STEPS=2 rehearse the script's plumbing on a CPU machine.
 set -uo pipefail
 

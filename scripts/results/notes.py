@@ -69,8 +69,9 @@ def headers_table(runs):
             if not (run / folder / "samples.jsonl").is_file():
                 continue
             samples = read_jsonl(run / folder / "samples.jsonl")
-            headers = [s["score"] for s in samples if HEADER.search(s["text"])]
-            others = [s["score"] for s in samples if not HEADER.search(s["text"])]
+            headers, others = [], []
+            for s in samples:
+                (headers if HEADER.search(s["text"]) else others).append(s["score"])
             print(f"| {run.name} | {prompt} | {len(headers) / len(samples):.3f}, {mean(headers)} | {mean(others)} |")
 
 
@@ -121,14 +122,14 @@ def training_data(work):
             print(f"{line}; {train['documents']} training documents, {train['tokens']} tokens")
 
 
-def aligned_sources(work):
+def aligned_sources(work, scored):
     """Where the segments conditional training marks `<|aligned|>` come from (the corpus' `source` field)."""
     path = work / "data" / "conditional" / "prepare.json"
     if not path.is_file():
         return
     threshold = json.load(open(path))["transform"]["attributes"][0]["threshold"]
     sources, short, total, above = {}, 0, 0, []
-    for r in read_jsonl(work / "scored.jsonl"):
+    for r in scored:
         for text, score in zip(r["texts"], r["scores"]):
             if score > threshold:
                 above.append(score)
@@ -140,13 +141,14 @@ def aligned_sources(work):
     print(f"{total} segments of scored.jsonl at or below the conditional threshold ({threshold:.6g}): {shares}; "
           f"{short / total:.3f} of them 3 words or fewer")
     above.sort()
-    print(f"{len(above)} segments above it: mean score {sum(above) / len(above):.4f}, median {above[len(above) // 2]:.4f}")
+    print(f"{len(above)} segments above it: mean score {sum(above) / len(above):.4f}, "
+          f"median {above[len(above) // 2]:.4f}")
 
 
-def low_segments(work):
+def low_segments(work, scored):
     summary = json.load(open(work / "scored.jsonl.summary.json"))["segment_scores"]
     q05 = dict(summary["quantiles"])[0.05]
-    low = [t for r in read_jsonl(work / "scored.jsonl") for t, s in zip(r["texts"], r["scores"]) if s <= q05]
+    low = [t for r in scored for t, s in zip(r["texts"], r["scores"]) if s <= q05]
     print(f"{len(low)} segments score at most the 5% quantile, {q05:.6f}; twelve of them:")
     for text in random.Random(1).sample(low, min(12, len(low))):
         print("  ", json.dumps(text[:110]))
@@ -169,9 +171,10 @@ def main():
     weights(runs)
     print()
     training_data(work)
-    aligned_sources(work)
+    scored = read_jsonl(work / "scored.jsonl")  # read once: the corpus is tens of MB
+    aligned_sources(work, scored)
     print()
-    low_segments(work)
+    low_segments(work, scored)
 
 
 if __name__ == "__main__":
