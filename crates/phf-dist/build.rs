@@ -42,9 +42,10 @@ fn build_shim() {
             gloo.display()
         );
     }
-    const SOURCES: [&str; 4] = [
+    const SOURCES: [&str; 5] = [
         "csrc/c10d_shim.cpp",
         "csrc/gloo.cpp",
+        "csrc/multi_tensor.cpp",
         "csrc/nccl.cpp",
         "csrc/reducer.cpp",
     ];

@@ -3,7 +3,7 @@
 # downloaded or compiled. Runs in under 10 minutes in all (each step has a time limit, all within a 540 s budget):
 #   1. training tokens/s and MFU of the `gpt2` preset (124M, 1024-token blocks, bf16, AdamW, clipping) in phf,
 #      PyTorch eager and torch.compile (Hugging Face GPT2LMHeadModel with SDPA, bf16 autocast), side by side, at
-#      micro-batch 16 (the gpt2 scale's) and 32;
+#      micro-batch 16 (the gpt2 scale's) and 32, and phf at 16 with its for-loop AdamW instead of the fused one;
 #   2. the gradient all-reduce of one update in a group of one process: NCCL (its code path: unique id through
 #      the TCPStore, the current stream, the watchdog) and Gloo (staged through host memory); then training
 #      updates whose all-reduce overlaps the backward pass (c10d::Reducer on NCCL), checked against the flat one;
@@ -89,6 +89,9 @@ for batch in 16 32; do
 done
 bench compile_b16 180 "$python" "$here/train_pytorch.py" --preset "$preset" --device "$device" --batch-size 16 \
   --steps "$steps" --warmup 5 --compile
+# phf's AdamW and clipping op by op per parameter (what CPU runs use) instead of the fused kernels: what fusing gains
+bench phf_b16_forloop 60 "$phf" bench train --preset "$preset" --device "$device" --batch-size 16 --steps "$steps" \
+  --warmup 5 --peak-tflops "$peak" --optimizer for-loop
 
 # 2. the gradient all-reduce of one update (gpt2: 0.5 GB) in a group of one: NCCL, and Gloo staged through the host
 bench allreduce_nccl 60 "$phf" bench all-reduce --preset "$preset" --device "$device"
@@ -153,10 +156,11 @@ fpt = next((r["flops_per_token"] for r in steps if r.get("flops_per_token")), No
 print(f"| implementation | micro-batch | tokens/s | MFU (peak {peak:g} TFLOP/s) | vs PyTorch eager |")
 print("|---|---|---|---|---|")
 eager = {r["batch_size"]: r["tokens_per_s"] for r in steps if r["impl"] == "pytorch-eager"}
-for r in sorted(steps, key=lambda r: (r["batch_size"], r["impl"])):
+label = lambda r: r["impl"] + (f" ({r['optimizer']} AdamW)" if "optimizer" in r else "")
+for r in sorted(steps, key=lambda r: (r["batch_size"], label(r))):
     mfu = r["tokens_per_s"] * fpt / (peak * 1e12) if fpt else float("nan")
     ratio = r["tokens_per_s"] / eager[r["batch_size"]] if r["batch_size"] in eager else float("nan")
-    print(f"| {r['impl']} | {r['batch_size']} | {r['tokens_per_s']:.0f} | {100 * mfu:.1f}% | {ratio:.2f}× |")
+    print(f"| {label(r)} | {r['batch_size']} | {r['tokens_per_s']:.0f} | {100 * mfu:.1f}% | {ratio:.2f}× |")
 print()
 print(f"FLOPs per token (6N + 12·L·d·T): {fpt}")
 for r in rows:

@@ -37,15 +37,14 @@ std::vector<std::vector<at::Tensor>> buckets_of(const std::vector<at::Tensor>& t
   return buckets;
 }
 
-std::vector<at::Tensor> borrow(at::Tensor* const* tensors, size_t n) {
-  std::vector<at::Tensor> out;
-  out.reserve(n);
+// The tensors of one collective: all defined, of one dtype.
+std::vector<at::Tensor> borrow_one_dtype(at::Tensor* const* tensors, size_t n) {
+  std::vector<at::Tensor> out = phf::borrow(tensors, n);
   for (size_t i = 0; i < n; ++i) {
-    const at::Tensor& t = *tensors[i];
+    const at::Tensor& t = out[i];
     TORCH_CHECK(t.defined(), "tensor ", i, " of ", n, " is undefined (a parameter without a gradient?)");
     TORCH_CHECK(t.scalar_type() == tensors[0]->scalar_type(), "tensor ", i, " has dtype ", t.scalar_type(),
                 ", the first has ", tensors[0]->scalar_type(), ": collectives take one dtype at a time");
-    out.push_back(t);
   }
   return out;
 }
@@ -58,7 +57,7 @@ void bucketed(Group* g, at::Tensor* const* raw, size_t n, int64_t bucket_bytes, 
     return;
   }
   at::NoGradGuard no_grad;  // the tensors may be parameters, which autograd forbids writing in place otherwise
-  std::vector<std::vector<at::Tensor>> buckets = buckets_of(borrow(raw, n), bucket_bytes);
+  std::vector<std::vector<at::Tensor>> buckets = buckets_of(borrow_one_dtype(raw, n), bucket_bytes);
   std::vector<at::Tensor> flats;
   for (const auto& bucket : buckets) {
     std::vector<at::Tensor> pieces;

@@ -55,6 +55,16 @@ struct Group {
   int world_size;
 };
 
+// The tensors behind `n` tch handles, as a list libtorch's ops take (sharing storage: changes show through).
+inline std::vector<at::Tensor> borrow(at::Tensor* const* tensors, size_t n) {
+  std::vector<at::Tensor> out;
+  out.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    out.push_back(*tensors[i]);
+  }
+  return out;
+}
+
 inline char* copy_message(const std::string& message) {
   char* out = static_cast<char*>(std::malloc(message.size() + 1));
   if (out != nullptr) {

@@ -30,15 +30,6 @@ struct Reducer {
   bool find_unused;
 };
 
-std::vector<at::Tensor> borrow(at::Tensor* const* tensors, size_t n) {
-  std::vector<at::Tensor> out;
-  out.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
-    out.push_back(*tensors[i]);
-  }
-  return out;
-}
-
 }  // namespace
 
 extern "C" {
@@ -51,7 +42,7 @@ void* phf_reducer_new(void* group, at::Tensor* const* params, const char* const*
   phf::guarded(err, [&] {
     auto* g = static_cast<phf::Group*>(group);
     TORCH_CHECK(n > 0, "no parameters to reduce");
-    std::vector<at::Tensor> tensors = borrow(params, n);
+    std::vector<at::Tensor> tensors = phf::borrow(params, n);
     std::unordered_map<size_t, std::string> param_names;
     for (size_t i = 0; i < n; ++i) {
       const at::Tensor& t = tensors[i];
@@ -103,7 +94,7 @@ int phf_reducer_before_forward(void* reducer, int sync, char** err) {
 int phf_reducer_prepare_for_backward(void* reducer, at::Tensor* const* outputs, size_t n, char** err) {
   return phf::guarded(err, [&] {
     auto* r = static_cast<Reducer*>(reducer);
-    r->reducer->prepare_for_backward(r->find_unused ? borrow(outputs, n) : std::vector<at::Tensor>{});
+    r->reducer->prepare_for_backward(r->find_unused ? phf::borrow(outputs, n) : std::vector<at::Tensor>{});
   });
 }
 

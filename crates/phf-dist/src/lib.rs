@@ -9,6 +9,10 @@
 //! averages the gradients over the ranks, by default during the backward pass with PyTorch DDP's own
 //! `c10d::Reducer` ([`Reducer`], `csrc/reducer.cpp`), or after it in flat buckets (`PHF_DIST_OVERLAP=0`).
 //!
+//! The shim also carries the few libtorch functions outside c10d that tch does not bind: the fp32 matmul
+//! precision switch, and the multi-tensor optimizer kernels phf-train's AdamW runs on CUDA ([`fused_adamw`],
+//! [`clip_grad_norm`], [`zero_grads`]; `csrc/multi_tensor.cpp`).
+//!
 //! Failures are errors, never hangs: joining waits at most `PHF_DIST_TIMEOUT_S` seconds for the other ranks, every
 //! collective carries the same timeout, and a rank that dies closes its sockets, which fails the others' next
 //! collective at once.
@@ -17,6 +21,7 @@ mod backend;
 mod data_parallel;
 mod gradient_sync;
 mod launch;
+mod multi_tensor;
 mod precision;
 mod process_group;
 mod reducer;
@@ -25,6 +30,7 @@ pub use backend::{Backend, BACKEND_ENV};
 pub use data_parallel::DataParallel;
 pub use gradient_sync::{GradientSync, SyncMode, FIND_UNUSED_ENV, OVERLAP_ENV};
 pub use launch::{Launch, DEFAULT_TIMEOUT_S, TIMEOUT_ENV};
+pub use multi_tensor::{clip_grad_norm, fused_adamw, zero_grads, AdamWGroup, AdamWHyper};
 pub use precision::{float32_matmul_precision, set_float32_matmul_precision, MatmulPrecision};
 pub use process_group::{ProcessGroup, ReduceOp, DEFAULT_BUCKET_BYTES};
 pub use reducer::{Reducer, ReducerOptions, DEFAULT_FIRST_BUCKET_BYTES};

@@ -196,7 +196,8 @@ impl Drop for ProcessGroup {
     }
 }
 
-fn pointers(tensors: &[Tensor]) -> Vec<*mut C_tensor> {
+/// The raw handles of `tensors`, for the shim's entry points.
+pub(crate) fn pointers(tensors: &[Tensor]) -> Vec<*mut C_tensor> {
     tensors.iter().map(|t| t.as_ptr() as *mut C_tensor).collect()
 }
 

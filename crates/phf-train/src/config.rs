@@ -8,7 +8,7 @@ use phf_lm::{DeviceSpec, GptConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::objectives::ObjectiveSection;
-use crate::optim::AdamWConfig;
+use crate::optim::{AdamWConfig, Implementation};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -88,6 +88,9 @@ pub struct OptimizerSection {
     pub warmup: f64,
     /// Maximum global gradient norm; 0 disables clipping.
     pub grad_clip: f64,
+    /// `"for-loop"` or `"fused"` (PyTorch's multi-tensor kernels); unset: fused on CUDA, the for-loop on CPU.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub implementation: Option<Implementation>,
 }
 
 impl Default for OptimizerSection {
@@ -101,6 +104,7 @@ impl Default for OptimizerSection {
             weight_decay: a.weight_decay,
             warmup: 0.01,
             grad_clip: 1.0,
+            implementation: None,
         }
     }
 }
@@ -457,5 +461,22 @@ tokenizer = "tok.json"
         let c = parse(BASE, &[]).unwrap();
         let again = parse(&c.to_toml(), &[]).unwrap();
         assert_eq!(c, again);
+        assert!(!c.to_toml().contains("implementation"), "unset, it is not written");
+        let fused = parse(BASE, &["optimizer.implementation=fused"]).unwrap();
+        assert_eq!(fused.optimizer.implementation, Some(Implementation::Fused));
+        assert_eq!(parse(&fused.to_toml(), &[]).unwrap(), fused);
+    }
+
+    #[test]
+    fn optimizer_implementation_names_its_choices() {
+        let c = parse(BASE, &["optimizer.implementation=for-loop"]).unwrap();
+        assert_eq!(c.optimizer.implementation, Some(Implementation::ForLoop));
+        let err = parse(BASE, &["optimizer.implementation=foreach"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("implementation") && err.contains("for-loop") && err.contains("fused"),
+            "{err}"
+        );
     }
 }

@@ -3,8 +3,9 @@
 
 use std::collections::BTreeMap;
 
+use phf_dist::{AdamWGroup, AdamWHyper, DistError};
 use serde::{Deserialize, Serialize};
-use tch::{Kind, Tensor};
+use tch::{Device, Kind, Tensor};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -35,17 +36,53 @@ struct Param {
     decay: bool,
 }
 
+/// How [`AdamW`] runs an update; both are PyTorch's rule, with the same state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Implementation {
+    /// Tensor op by tensor op for each parameter (`torch.optim.AdamW(foreach=False)`), clipping on the host.
+    ForLoop,
+    /// PyTorch's multi-tensor kernels: the fused AdamW (`fused=True`) and `clip_grad_norm_`'s foreach norm, all
+    /// parameters in a few launches, and no wait for the host before the update.
+    Fused,
+}
+
+impl Implementation {
+    /// Fused on CUDA, where per-parameter launches would leave the GPU waiting on the host (PyTorch also leaves
+    /// the for-loop on CUDA); the for-loop on CPU, where the launches cost nothing and every CPU run phf has
+    /// published was made with it.
+    pub fn for_device(device: Device) -> Implementation {
+        match device {
+            Device::Cuda(_) => Implementation::Fused,
+            _ => Implementation::ForLoop,
+        }
+    }
+}
+
+impl std::fmt::Display for Implementation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Implementation::ForLoop => "for-loop",
+            Implementation::Fused => "fused",
+        })
+    }
+}
+
 pub struct AdamW {
     pub config: AdamWConfig,
     params: BTreeMap<String, Param>,
     step: i64,
+    implementation: Implementation,
+    /// The fused kernel's step count, on the parameters' device.
+    step_tensor: Option<Tensor>,
 }
 
 impl AdamW {
     /// Weight decay applies to parameters with two or more dimensions (the matrices), not to biases, LayerNorm
     /// gains or — following nanoGPT and the HF Trainer's LayerNorm/bias exclusion — anything one-dimensional.
+    /// The implementation is the device's ([`Implementation::for_device`]).
     pub fn new(named: impl IntoIterator<Item = (String, Tensor)>, config: AdamWConfig) -> AdamW {
-        let params = named
+        let params: BTreeMap<String, Param> = named
             .into_iter()
             .map(|(name, tensor)| {
                 let p = Param {
@@ -57,23 +94,38 @@ impl AdamW {
                 (name, p)
             })
             .collect();
+        let device = params.values().next().map_or(Device::Cpu, |p| p.tensor.device());
         AdamW {
             config,
             params,
             step: 0,
+            implementation: Implementation::for_device(device),
+            step_tensor: None,
         }
+    }
+
+    pub fn with_implementation(mut self, implementation: Implementation) -> AdamW {
+        self.implementation = implementation;
+        self
+    }
+
+    pub fn implementation(&self) -> Implementation {
+        self.implementation
     }
 
     pub fn steps_taken(&self) -> i64 {
         self.step
     }
 
-    pub fn zero_grad(&mut self) {
-        for p in self.params.values_mut() {
-            let mut g = p.tensor.grad();
-            if g.defined() {
-                let _ = g.zero_();
+    pub fn zero_grad(&mut self) -> Result<(), DistError> {
+        match self.implementation {
+            Implementation::ForLoop => {
+                for mut g in self.gradients() {
+                    let _ = g.zero_();
+                }
+                Ok(())
             }
+            Implementation::Fused => phf_dist::zero_grads(&self.gradients()),
         }
     }
 
@@ -87,11 +139,32 @@ impl AdamW {
             .collect()
     }
 
-    /// Scales all gradients so that their global L2 norm is at most `max_norm`; returns the norm before.
-    pub fn clip_grad_norm(&mut self, max_norm: f64) -> f64 {
+    /// Clips the gradients' global norm to `max_norm` (0: no clipping), then takes one AdamW step at learning rate
+    /// `lr`; returns the norm before clipping, read from the device only once the update is queued.
+    pub fn update(&mut self, lr: f64, max_norm: f64) -> Result<f64, DistError> {
+        match self.implementation {
+            Implementation::ForLoop => {
+                let norm = self.clip_grad_norm(max_norm)?;
+                self.step(lr)?;
+                Ok(norm)
+            }
+            Implementation::Fused => {
+                let norm = phf_dist::clip_grad_norm(&self.gradients(), max_norm)?;
+                self.step(lr)?;
+                Ok(norm.double_value(&[]))
+            }
+        }
+    }
+
+    /// Scales all gradients so that their global L2 norm is at most `max_norm` (0: not at all); returns the norm
+    /// before.
+    pub fn clip_grad_norm(&mut self, max_norm: f64) -> Result<f64, DistError> {
         let grads = self.gradients();
         if grads.is_empty() {
-            return 0.0;
+            return Ok(0.0);
+        }
+        if self.implementation == Implementation::Fused {
+            return Ok(phf_dist::clip_grad_norm(&grads, max_norm)?.double_value(&[]));
         }
         let norms: Vec<Tensor> = grads.iter().map(|g| g.norm().to_kind(Kind::Double)).collect();
         let total = Tensor::stack(&norms, 0).norm().double_value(&[]);
@@ -102,12 +175,22 @@ impl AdamW {
                 let _ = g.g_mul_scalar_(coef);
             }
         }
-        total
+        Ok(total)
     }
 
     /// One AdamW update at learning rate `lr`, exactly PyTorch's `torch.optim.AdamW` (non-amsgrad).
-    pub fn step(&mut self, lr: f64) {
+    pub fn step(&mut self, lr: f64) -> Result<(), DistError> {
         self.step += 1;
+        match self.implementation {
+            Implementation::ForLoop => {
+                self.for_loop_step(lr);
+                Ok(())
+            }
+            Implementation::Fused => self.fused_step(lr),
+        }
+    }
+
+    fn for_loop_step(&mut self, lr: f64) {
         let c = &self.config;
         let bias_correction1 = 1.0 - c.beta1.powi(self.step as i32);
         let bias_correction2_sqrt = (1.0 - c.beta2.powi(self.step as i32)).sqrt();
@@ -127,6 +210,46 @@ impl AdamW {
                 let _ = p.tensor.addcdiv_(&(&p.exp_avg * (-lr / bias_correction1)), &denom);
             }
         });
+    }
+
+    /// Two calls of the fused kernel: the matrices with weight decay, the rest without.
+    fn fused_step(&mut self, lr: f64) -> Result<(), DistError> {
+        let Some(first) = self.params.values().next() else {
+            return Ok(());
+        };
+        // the count lives on the device and is set by a fill kernel: a copy from the host would wait for the GPU
+        let step = self
+            .step_tensor
+            .get_or_insert_with(|| Tensor::zeros([], (Kind::Float, first.tensor.device())));
+        let _ = step.fill_(self.step as f64);
+        let c = &self.config;
+        for decay in [true, false] {
+            let mut lists: [Vec<Tensor>; 4] = Default::default();
+            for p in self.params.values().filter(|p| p.decay == decay) {
+                let grad = p.tensor.grad();
+                if grad.defined() {
+                    for (list, t) in lists.iter_mut().zip([&p.tensor, &grad, &p.exp_avg, &p.exp_avg_sq]) {
+                        list.push(t.shallow_clone());
+                    }
+                }
+            }
+            let [params, grads, exp_avgs, exp_avg_sqs] = &lists;
+            let group = AdamWGroup {
+                params,
+                grads,
+                exp_avgs,
+                exp_avg_sqs,
+            };
+            let hyper = AdamWHyper {
+                lr,
+                beta1: c.beta1,
+                beta2: c.beta2,
+                weight_decay: if decay { c.weight_decay } else { 0.0 },
+                eps: c.eps,
+            };
+            phf_dist::fused_adamw(&group, step, hyper)?;
+        }
+        Ok(())
     }
 
     /// The optimizer state as named tensors (`exp_avg.<param>`, `exp_avg_sq.<param>`) plus the step count.
@@ -209,10 +332,76 @@ mod tests {
         let w = Tensor::from_slice(&[3.0f32, 4.0]).set_requires_grad(true);
         (&w * &w).sum(Kind::Float).backward(); // grad = 2w = (6, 8), norm 10
         let mut opt = AdamW::new([("w".to_string(), w.shallow_clone())], AdamWConfig::default());
-        let before = opt.clip_grad_norm(1.0);
+        let before = opt.clip_grad_norm(1.0).unwrap();
         assert!((before - 10.0).abs() < 1e-5);
         let after = w.grad().norm().double_value(&[]);
         assert!((after - 1.0).abs() < 1e-4, "{after}");
+    }
+
+    /// Three updates of the same parameters and gradients, for-loop and fused, the first clipped and the others
+    /// not: the same norms, and parameters and moments equal to fp32 rounding.
+    #[test]
+    fn fused_updates_match_the_for_loop() {
+        let run = |implementation| {
+            tch::manual_seed(7);
+            let m = (Tensor::randn([8, 5], (Kind::Float, Device::Cpu))).set_requires_grad(true);
+            let b = (Tensor::randn([5], (Kind::Float, Device::Cpu))).set_requires_grad(true);
+            let named = [
+                ("m".to_string(), m.shallow_clone()),
+                ("b".to_string(), b.shallow_clone()),
+            ];
+            let mut opt = AdamW::new(named, AdamWConfig::default()).with_implementation(implementation);
+            let mut norms = Vec::new();
+            for (step, scale) in [3.0, 0.01, 0.02].into_iter().enumerate() {
+                opt.zero_grad().unwrap();
+                let x = Tensor::randn([4, 8], (Kind::Float, Device::Cpu));
+                let loss = ((x.matmul(&m) + &b).tanh() * scale).sum(Kind::Float);
+                loss.backward();
+                norms.push(opt.update(1e-2 * (step + 1) as f64, 1.0).unwrap());
+            }
+            let (state, steps) = opt.state();
+            (norms, [m, b], state, steps)
+        };
+        let (loop_norms, loop_params, loop_state, loop_steps) = run(Implementation::ForLoop);
+        let (fused_norms, fused_params, fused_state, fused_steps) = run(Implementation::Fused);
+        assert!(
+            loop_norms[0] > 1.0 && loop_norms[1] < 1.0,
+            "{loop_norms:?}: the first update must clip"
+        );
+        for (a, b) in loop_norms.iter().zip(&fused_norms) {
+            assert!((a - b).abs() <= 1e-5 * a, "norms {loop_norms:?} vs {fused_norms:?}");
+        }
+        assert_eq!(loop_steps, fused_steps);
+        let named = loop_params.iter().zip(&fused_params).map(|(a, b)| ("param", a, b));
+        let state = loop_state
+            .iter()
+            .zip(&fused_state)
+            .map(|((n, a), (_, b))| (n.as_str(), a, b));
+        for (name, a, b) in named.chain(state) {
+            let diff = (a - b).abs().max().double_value(&[]);
+            let size = a.abs().max().double_value(&[]);
+            assert!(
+                diff <= 1e-6 * size.max(1e-3),
+                "{name}: differs by {diff} (largest entry {size})"
+            );
+        }
+        assert!(loop_params[0].grad().abs().sum(Kind::Float).double_value(&[]) > 0.0);
+    }
+
+    #[test]
+    fn zero_grad_zeroes_every_gradient() {
+        for implementation in [Implementation::ForLoop, Implementation::Fused] {
+            let w = Tensor::ones([3], (Kind::Float, Device::Cpu)).set_requires_grad(true);
+            (&w * 2.0).sum(Kind::Float).backward();
+            let mut opt = AdamW::new([("w".to_string(), w.shallow_clone())], AdamWConfig::default())
+                .with_implementation(implementation);
+            opt.zero_grad().unwrap();
+            assert_eq!(
+                w.grad().abs().sum(Kind::Float).double_value(&[]),
+                0.0,
+                "{implementation:?}"
+            );
+        }
     }
 
     #[test]
@@ -228,7 +417,7 @@ mod tests {
             [("m".into(), m.shallow_clone()), ("b".into(), b.shallow_clone())],
             config,
         );
-        opt.step(0.1);
+        opt.step(0.1).unwrap();
         assert!((m.double_value(&[0, 0]) - 0.95).abs() < 1e-6);
         assert!((b.double_value(&[0]) - 1.0).abs() < 1e-6);
     }

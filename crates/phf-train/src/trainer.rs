@@ -171,11 +171,12 @@ pub fn train(config: &TrainConfig, opts: &TrainOptions) -> Result<TrainSummary, 
         false => RunLog::silent(&opts.run_dir),
     };
     log.println(&format!(
-        "phf train: {} ({:.2}M parameters, {}), objective {}, {} updates of {} tokens, {}",
+        "phf train: {} ({:.2}M parameters, {}), objective {}, AdamW {}, {} updates of {} tokens, {}",
         run.config.model.preset,
         run.model.config.num_params() as f64 / 1e6,
         device::describe(run.model.device()),
         objective_label(&run.config.objective.name, run.objective.name()),
+        run.optimizer.implementation(),
         total_steps,
         run.tokens_per_step(),
         if state.step > 0 {
@@ -422,7 +423,10 @@ impl Run {
             None => (Gpt::new(gpt, device), 0),
         };
         model.set_detach_value_input(config.objective.detach_value_input.unwrap_or(false));
-        let optimizer = AdamW::new(model.vs.variables(), config.optimizer.adamw());
+        let mut optimizer = AdamW::new(model.vs.variables(), config.optimizer.adamw());
+        if let Some(implementation) = config.optimizer.implementation {
+            optimizer = optimizer.with_implementation(implementation);
+        }
         let train = Arc::new(train);
         let mut loader =
             Loader::new(train.clone(), config.training.batch_size / world, seed)?.with_rank(dp.rank(), world)?;
@@ -491,10 +495,12 @@ impl Run {
                 .wrapping_add(step as i64)
                 .wrapping_add((dp.rank() as i64).wrapping_mul(0x9e37_79b9_7f4a_7c15_u64 as i64)),
         );
-        self.optimizer.zero_grad();
+        self.optimizer.zero_grad()?;
         let accum = self.config.training.grad_accum;
-        let mut loss_sum = 0.0;
-        let mut components: Vec<(&'static str, f64)> = Vec::new();
+        // each micro-batch's loss, then its components, left on the device until the last backward pass is queued:
+        // reading them one by one would make the host wait for every micro-batch
+        let mut values: Vec<Tensor> = Vec::new();
+        let mut names: Vec<&'static str> = Vec::new();
         let mut hash = 0xcbf2_9ce4_8422_2325u64;
         for micro in 0..accum {
             // only the last micro-batch's backward pass all-reduces (DDP's no_sync before it): still exact, as the
@@ -515,13 +521,20 @@ impl Run {
             };
             let result = self.objective.loss(&input);
             sync.backward(&(&result.loss / accum as f64), last)?;
-            loss_sum += result.loss.double_value(&[]);
-            for (i, (name, value)) in result.components.iter().enumerate() {
-                let v = value.double_value(&[]) / accum as f64;
-                match components.get_mut(i) {
-                    Some(c) => c.1 += v,
-                    None => components.push((name, v)),
-                }
+            if micro == 0 {
+                names = result.components.iter().map(|(name, _)| *name).collect();
+            }
+            values.push(result.loss.detach().to_kind(Kind::Double));
+            values.extend(result.components.iter().map(|(_, v)| v.detach().to_kind(Kind::Double)));
+        }
+        let values = Vec::<f64>::try_from(Tensor::stack(&values, 0).to_device(Device::Cpu))
+            .map_err(|e| TrainError::Invalid(format!("reading the losses back from the device: {e}")))?;
+        let mut loss_sum = 0.0;
+        let mut components: Vec<(&'static str, f64)> = names.iter().map(|&name| (name, 0.0)).collect();
+        for micro in values.chunks(1 + names.len()) {
+            loss_sum += micro[0];
+            for (c, v) in components.iter_mut().zip(&micro[1..]) {
+                c.1 += v / accum as f64;
             }
         }
         // every rank's batch counts equally: the mean over ranks of their means is the global batch's mean
@@ -540,9 +553,8 @@ impl Run {
                 step + 1
             )));
         }
-        let grad_norm = self.optimizer.clip_grad_norm(self.config.optimizer.grad_clip);
         let lr = self.schedule.lr(step);
-        self.optimizer.step(lr);
+        let grad_norm = self.optimizer.update(lr, self.config.optimizer.grad_clip)?;
         Ok(UpdateRow {
             loss,
             components,

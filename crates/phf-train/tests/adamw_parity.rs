@@ -1,10 +1,11 @@
 //! The 5 AdamW steps of `scripts/reference/gpt_parity.py` (torch.optim.AdamW, weight decay on matrices only,
-//! clip_grad_norm_ 1.0) on phf-lm's parity fixture: the losses must match PyTorch's within 1e-4.
+//! clip_grad_norm_ 1.0) on phf-lm's parity fixture: the losses must match PyTorch's within 1e-4, with the for-loop
+//! update and with the fused one.
 
 use std::path::{Path, PathBuf};
 
 use phf_lm::{Gpt, GptConfig};
-use phf_train::optim::{AdamW, AdamWConfig};
+use phf_train::optim::{AdamW, AdamWConfig, Implementation};
 use phf_train::{Mle, Objective, ObjectiveInput};
 use tch::{Device, Tensor};
 
@@ -14,6 +15,16 @@ fn fixture_dir() -> PathBuf {
 
 #[test]
 fn five_adamw_steps_match_pytorch() {
+    five_steps(Implementation::ForLoop);
+}
+
+/// The fused kernels (what CUDA runs) on the same fixture.
+#[test]
+fn five_fused_adamw_steps_match_pytorch() {
+    five_steps(Implementation::Fused);
+}
+
+fn five_steps(implementation: Implementation) {
     let meta: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(fixture_dir().join("expected.json")).unwrap()).unwrap();
     let a = &meta["adamw"];
@@ -33,7 +44,7 @@ fn five_adamw_steps_match_pytorch() {
         eps: f("eps"),
         weight_decay: f("weight_decay"),
     };
-    let mut opt = AdamW::new(model.vs.variables(), adamw);
+    let mut opt = AdamW::new(model.vs.variables(), adamw).with_implementation(implementation);
     let expected: Vec<f64> = meta["adamw_losses"]
         .as_array()
         .unwrap()
@@ -41,7 +52,7 @@ fn five_adamw_steps_match_pytorch() {
         .map(|v| v.as_f64().unwrap())
         .collect();
     for (step, want) in expected.iter().enumerate() {
-        opt.zero_grad();
+        opt.zero_grad().unwrap();
         let out = model.forward(&tokens, true);
         let input = ObjectiveInput {
             logits: &out.logits,
@@ -52,12 +63,11 @@ fn five_adamw_steps_match_pytorch() {
         let loss = Mle.loss(&input).loss;
         let got = loss.double_value(&[]);
         eprintln!(
-            "AdamW step {step}: loss {got:.6}, PyTorch {want:.6}, |diff| {:.3e}",
+            "AdamW ({implementation:?}) step {step}: loss {got:.6}, PyTorch {want:.6}, |diff| {:.3e}",
             (got - want).abs()
         );
         assert!((got - want).abs() < 1e-4, "step {step}: loss {got}, PyTorch {want}");
         loss.backward();
-        opt.clip_grad_norm(f("grad_clip"));
-        opt.step(f("lr"));
+        opt.update(f("lr"), f("grad_clip")).unwrap();
     }
 }

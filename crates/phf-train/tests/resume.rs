@@ -5,13 +5,25 @@ mod common;
 
 use common::{opts, setup, trajectory, TRAINING};
 use phf_data::Tokenizer;
+use phf_train::optim::Implementation;
 use phf_train::{checkpoint, train};
 
 #[test]
 fn resumed_run_continues_exactly() {
+    resumes_exactly(Implementation::ForLoop);
+}
+
+/// The fused AdamW keeps its step count on the device: a resumed run must set it from the checkpoint.
+#[test]
+fn resumed_run_with_fused_adamw_continues_exactly() {
+    resumes_exactly(Implementation::Fused);
+}
+
+fn resumes_exactly(implementation: Implementation) {
     let _turn = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
     let tmp = tempfile::tempdir().unwrap();
-    let config = setup(tmp.path());
+    let mut config = setup(tmp.path());
+    config.optimizer.implementation = Some(implementation);
     let straight = tmp.path().join("straight");
     let summary = train(&config, &opts(&straight, false)).unwrap();
     assert_eq!(summary.steps, 20);

@@ -8,7 +8,7 @@ use anyhow::{bail, Result};
 use clap::{Args, Subcommand};
 use phf_dist::{Backend, Launch, ProcessGroup, ReduceOp};
 use phf_lm::{generate, DeviceSpec, Gpt, GptConfig, SampleOptions};
-use phf_train::optim::{AdamW, AdamWConfig};
+use phf_train::optim::{AdamW, AdamWConfig, Implementation};
 use phf_train::trainer::rank_device;
 use phf_train::{Mle, Objective, ObjectiveInput};
 use tch::{Kind, Tensor};
@@ -64,10 +64,21 @@ pub struct BenchArgs {
     /// peaked distributions are what nucleus sampling meets in practice.
     #[arg(long)]
     pub model: Option<std::path::PathBuf>,
+    /// How AdamW and clipping run (training): `auto` is what `phf train` does (fused kernels on CUDA, the
+    /// for-loop on CPU).
+    #[arg(long, value_enum, default_value_t = OptimizerArg::Auto)]
+    pub optimizer: OptimizerArg,
     /// Peak dense TFLOP/s of the device, for the reported MFU (training). Default: 989 on CUDA (H100/H200 SXM,
     /// bf16), none on CPU.
     #[arg(long)]
     pub peak_tflops: Option<f64>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum OptimizerArg {
+    Auto,
+    ForLoop,
+    Fused,
 }
 
 pub fn run(command: BenchCommand) -> Result<()> {
@@ -105,28 +116,33 @@ fn train(a: &BenchArgs) -> Result<()> {
     let tokens = Tensor::randint(c.vocab_size as i64, [b, t], (Kind::Int64, model.device()));
     let scores = Tensor::zeros([b, t], (Kind::Float, model.device()));
     let mut opt = AdamW::new(model.vs.variables(), AdamWConfig::default());
+    opt = match a.optimizer {
+        OptimizerArg::Auto => opt,
+        OptimizerArg::ForLoop => opt.with_implementation(Implementation::ForLoop),
+        OptimizerArg::Fused => opt.with_implementation(Implementation::Fused),
+    };
+    let optimizer = opt.implementation().to_string();
     let mut step = || {
-        opt.zero_grad();
+        opt.zero_grad()?;
         let loss = mle_loss(&model, &tokens, &scores);
         loss.backward();
-        opt.clip_grad_norm(1.0);
-        opt.step(5e-4);
-        loss
+        opt.update(5e-4, 1.0)?;
+        Ok::<_, phf_dist::DistError>(loss)
     };
     for _ in 0..a.warmup {
-        let _ = step();
+        let _ = step()?;
     }
     synchronize(&model);
     let start = Instant::now();
     let mut loss = Tensor::from(0.0);
     for _ in 0..a.steps {
-        loss = step();
+        loss = step()?;
     }
     let _ = loss.double_value(&[]);
     synchronize(&model);
     let seconds = start.elapsed().as_secs_f64();
     let tokens_per_s = (a.steps as i64 * b * t) as f64 / seconds;
-    report(
+    let mut row = report(
         "train",
         a,
         &model,
@@ -134,6 +150,8 @@ fn train(a: &BenchArgs) -> Result<()> {
         seconds,
         Some(tokens_per_s * c.flops_per_token()),
     );
+    row["optimizer"] = optimizer.into();
+    println!("{row}");
     Ok(())
 }
 
@@ -158,7 +176,10 @@ fn sample(a: &BenchArgs) -> Result<()> {
     synchronize(&model);
     let seconds = start.elapsed().as_secs_f64();
     let generated: usize = samples.iter().map(Vec::len).sum();
-    report("sample", a, &model, generated as f64 / seconds, seconds, None);
+    println!(
+        "{}",
+        report("sample", a, &model, generated as f64 / seconds, seconds, None)
+    );
     Ok(())
 }
 
@@ -261,21 +282,27 @@ fn synchronize(model: &Gpt) {
     }
 }
 
-/// One JSON line. MFU = tokens/s × FLOPs per token (6N + 12·L·d·T) / peak FLOP/s.
-fn report(kind: &str, a: &BenchArgs, model: &Gpt, tokens_per_s: f64, seconds: f64, flops: Option<f64>) {
+/// The JSON line to print. MFU = tokens/s × FLOPs per token (6N + 12·L·d·T) / peak FLOP/s.
+fn report(
+    kind: &str,
+    a: &BenchArgs,
+    model: &Gpt,
+    tokens_per_s: f64,
+    seconds: f64,
+    flops: Option<f64>,
+) -> serde_json::Value {
     let peak_tflops = a.peak_tflops.or(model
         .device()
         .is_cuda()
         .then_some(phf_train::trainer::DEFAULT_GPU_PEAK_TFLOPS));
     let mfu = flops.zip(peak_tflops).map(|(f, p)| f / (p * 1e12));
-    let row = serde_json::json!({
+    serde_json::json!({
         "impl": "phf", "bench": kind, "preset": a.preset, "model": a.model.as_ref().map(|m| m.display().to_string()), "device": a.device.to_string(),
         "batch_size": a.batch_size, "tokens_per_s": tokens_per_s, "seconds": seconds,
         "params": model.config.num_params(), "flops_per_s": flops,
         "flops_per_token": model.config.flops_per_token(), "peak_tflops": peak_tflops, "mfu": mfu,
         "threads": tch::get_num_threads(), "peak_rss_mb": peak_rss_mb(),
-    });
-    println!("{row}");
+    })
 }
 
 /// Peak resident memory of this process (VmHWM), in MiB.
