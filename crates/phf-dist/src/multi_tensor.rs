@@ -185,6 +185,18 @@ mod tests {
             exp_avg_sqs: &one,
         };
         let err = fused_adamw(&group, &step, hyper).unwrap_err().to_string();
-        assert!(err.contains("parameter 0 ([2], Float on cpu) has a gradient"), "{err}");
+        assert!(err.contains("parameter 0 ([2], Float on cpu) or its gradient"), "{err}");
+        // a step count of another dtype would be misread by the kernel
+        let group = AdamWGroup {
+            params: &one,
+            grads: &one,
+            exp_avgs: &one,
+            exp_avg_sqs: &one,
+        };
+        let err = fused_adamw(&group, &Tensor::from(1.0f64), hyper)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("the step count must be one fp32 value"), "{err}");
+        fused_adamw(&group, &step, hyper).unwrap();
     }
 }

@@ -264,22 +264,20 @@ mod tests {
         assert!(matches!(err, ScoreError::ExternalTimeout { batch: 1, .. }), "{err}");
     }
 
+    fn assert_two_lines_expected_one_got(err: &ScoreError) {
+        let counts = match err {
+            ScoreError::ExternalLineCount { expected, got, .. } => Some((*expected, *got)),
+            _ => None,
+        };
+        assert_eq!(counts, Some((2, 1)), "{err}");
+    }
+
     #[test]
     fn too_few_lines_is_an_error() {
         let err = scorer(r#"cat >/dev/null; echo '{"score": 0.5}'"#)
             .score_batch(&["a", "b"])
             .unwrap_err();
-        assert!(
-            matches!(
-                err,
-                ScoreError::ExternalLineCount {
-                    expected: 2,
-                    got: 1,
-                    ..
-                }
-            ),
-            "{err}"
-        );
+        assert_two_lines_expected_one_got(&err);
     }
 
     #[test]
@@ -311,17 +309,7 @@ mod tests {
         let err = scorer("echo '{\"score\": 0}'; exit 0")
             .score_batch(&[&big, "b"])
             .unwrap_err();
-        assert!(
-            matches!(
-                err,
-                ScoreError::ExternalLineCount {
-                    expected: 2,
-                    got: 1,
-                    ..
-                }
-            ),
-            "{err}"
-        );
+        assert_two_lines_expected_one_got(&err);
     }
 
     #[test]

@@ -36,21 +36,24 @@ struct Param {
     decay: bool,
 }
 
-/// How [`AdamW`] runs an update; both are PyTorch's rule, with the same state.
+/// How [`AdamW`] runs an update: both take PyTorch's AdamW step and keep the same state. They clip alike but for
+/// a norm less than 1e-6 below `max_norm`, which the fused path scales by its coefficient (just under 1, as
+/// `clip_grad_norm_` does) and the for-loop leaves alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Implementation {
-    /// Tensor op by tensor op for each parameter (`torch.optim.AdamW(foreach=False)`), clipping on the host.
+    /// Tensor op by tensor op for each parameter (`torch.optim.AdamW(foreach=False)`); the clipping coefficient is
+    /// computed on the host from the per-parameter norms.
     ForLoop,
-    /// PyTorch's multi-tensor kernels: the fused AdamW (`fused=True`) and `clip_grad_norm_`'s foreach norm, all
-    /// parameters in a few launches, and no wait for the host before the update.
+    /// PyTorch's multi-tensor kernels: the fused AdamW (`fused=True`) and `clip_grad_norm_`'s foreach norm and
+    /// scale, all parameters in a few launches, with nothing read back by the host before the update is queued.
     Fused,
 }
 
 impl Implementation {
-    /// Fused on CUDA, where per-parameter launches would leave the GPU waiting on the host (PyTorch also leaves
-    /// the for-loop on CUDA); the for-loop on CPU, where the launches cost nothing and every CPU run phf has
-    /// published was made with it.
+    /// Fused on CUDA, where launching a handful of kernels per parameter would leave the GPU waiting on the host
+    /// (PyTorch's own CUDA default, foreach, also batches them; fused is its opt-in); the for-loop on CPU, where
+    /// launches cost little and every CPU run phf has published was made with it.
     pub fn for_device(device: Device) -> Implementation {
         match device {
             Device::Cuda(_) => Implementation::Fused,
@@ -140,20 +143,15 @@ impl AdamW {
     }
 
     /// Clips the gradients' global norm to `max_norm` (0: no clipping), then takes one AdamW step at learning rate
-    /// `lr`; returns the norm before clipping, read from the device only once the update is queued.
-    pub fn update(&mut self, lr: f64, max_norm: f64) -> Result<f64, DistError> {
-        match self.implementation {
-            Implementation::ForLoop => {
-                let norm = self.clip_grad_norm(max_norm)?;
-                self.step(lr)?;
-                Ok(norm)
-            }
-            Implementation::Fused => {
-                let norm = phf_dist::clip_grad_norm(&self.gradients(), max_norm)?;
-                self.step(lr)?;
-                Ok(norm.double_value(&[]))
-            }
-        }
+    /// `lr`. Returns the norm before clipping as a 0-dim tensor: on the fused path it stays on the device, so
+    /// that reading it (or not) is the caller's choice, once the update is queued.
+    pub fn update(&mut self, lr: f64, max_norm: f64) -> Result<Tensor, DistError> {
+        let norm = match self.implementation {
+            Implementation::ForLoop => Tensor::from(self.clip_grad_norm(max_norm)?),
+            Implementation::Fused => phf_dist::clip_grad_norm(&self.gradients(), max_norm)?,
+        };
+        self.step(lr)?;
+        Ok(norm)
     }
 
     /// Scales all gradients so that their global L2 norm is at most `max_norm` (0: not at all); returns the norm
@@ -357,7 +355,7 @@ mod tests {
                 let x = Tensor::randn([4, 8], (Kind::Float, Device::Cpu));
                 let loss = ((x.matmul(&m) + &b).tanh() * scale).sum(Kind::Float);
                 loss.backward();
-                norms.push(opt.update(1e-2 * (step + 1) as f64, 1.0).unwrap());
+                norms.push(opt.update(1e-2 * (step + 1) as f64, 1.0).unwrap().double_value(&[]));
             }
             let (state, steps) = opt.state();
             (norms, [m, b], state, steps)

@@ -497,8 +497,8 @@ impl Run {
         );
         self.optimizer.zero_grad()?;
         let accum = self.config.training.grad_accum;
-        // each micro-batch's loss, then its components, left on the device until the last backward pass is queued:
-        // reading them one by one would make the host wait for every micro-batch
+        // each micro-batch's loss, then its components, left on the device until the update is queued: reading
+        // them as they come would make the host wait for every micro-batch
         let mut values: Vec<Tensor> = Vec::new();
         let mut names: Vec<&'static str> = Vec::new();
         let mut hash = 0xcbf2_9ce4_8422_2325u64;
@@ -521,14 +521,30 @@ impl Run {
             };
             let result = self.objective.loss(&input);
             sync.backward(&(&result.loss / accum as f64), last)?;
+            let these: Vec<&'static str> = result.components.iter().map(|(name, _)| *name).collect();
             if micro == 0 {
-                names = result.components.iter().map(|(name, _)| *name).collect();
+                names = these;
+            } else if these != names {
+                return Err(TrainError::Invalid(format!(
+                    "update {}: objective `{}` reported the loss components {these:?} for micro-batch {}, {names:?} \
+                     for the first",
+                    step + 1,
+                    self.objective.name(),
+                    micro + 1
+                )));
             }
             values.push(result.loss.detach().to_kind(Kind::Double));
             values.extend(result.components.iter().map(|(_, v)| v.detach().to_kind(Kind::Double)));
         }
+        // every rank's batch counts equally: the mean over ranks of their means is the global batch's mean
+        sync.average_after_backward(dp, &self.optimizer.gradients())?;
+        // the update is queued before anything is read back, so that the host waits for the device once, here (a
+        // loss that is not finite stops the run below, before anything is saved)
+        let lr = self.schedule.lr(step);
+        let grad_norm = self.optimizer.update(lr, self.config.optimizer.grad_clip)?;
         let values = Vec::<f64>::try_from(Tensor::stack(&values, 0).to_device(Device::Cpu))
             .map_err(|e| TrainError::Invalid(format!("reading the losses back from the device: {e}")))?;
+        let grad_norm = grad_norm.double_value(&[]);
         let mut loss_sum = 0.0;
         let mut components: Vec<(&'static str, f64)> = names.iter().map(|&name| (name, 0.0)).collect();
         for micro in values.chunks(1 + names.len()) {
@@ -537,8 +553,6 @@ impl Run {
                 c.1 += v / accum as f64;
             }
         }
-        // every rank's batch counts equally: the mean over ranks of their means is the global batch's mean
-        sync.average_after_backward(dp, &self.optimizer.gradients())?;
         let mut numbers: Vec<f64> = components.iter().map(|c| c.1).collect();
         numbers.push(loss_sum / accum as f64);
         let totals = dp.sum(&numbers, "all-reduce of the loss")?;
@@ -553,8 +567,6 @@ impl Run {
                 step + 1
             )));
         }
-        let lr = self.schedule.lr(step);
-        let grad_norm = self.optimizer.update(lr, self.config.optimizer.grad_clip)?;
         Ok(UpdateRow {
             loss,
             components,

@@ -68,6 +68,7 @@ fn five_steps(implementation: Implementation) {
         );
         assert!((got - want).abs() < 1e-4, "step {step}: loss {got}, PyTorch {want}");
         loss.backward();
-        opt.update(f("lr"), f("grad_clip")).unwrap();
+        let norm = opt.update(f("lr"), f("grad_clip")).unwrap().double_value(&[]);
+        assert!(norm.is_finite() && norm > 0.0, "step {step}: gradient norm {norm}");
     }
 }

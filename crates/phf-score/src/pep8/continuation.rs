@@ -210,15 +210,7 @@ pub(crate) fn check(logical: &Logical, indent_char: Option<u8>, report: &mut Rep
 
 #[cfg(test)]
 mod tests {
-    use crate::pep8::tests::codes;
-
-    fn ok(src: &str) {
-        assert_eq!(codes(&format!("{src}\n")), Vec::<&str>::new(), "{src:?}");
-    }
-
-    fn one(code: &str, src: &str) {
-        assert_eq!(codes(&format!("{src}\n")), vec![code], "{src:?}");
-    }
+    use crate::pep8::tests::{ok, one};
 
     #[test]
     fn continuation_lines() {

@@ -122,6 +122,16 @@ pub(crate) mod tests {
         c
     }
 
+    /// `src` plus a final newline has no violation.
+    pub(crate) fn ok(src: &str) {
+        assert_eq!(codes(&format!("{src}\n")), Vec::<&str>::new(), "{src:?}");
+    }
+
+    /// `src` plus a final newline has exactly one violation, `code`.
+    pub(crate) fn one(code: &str, src: &str) {
+        assert_eq!(codes(&format!("{src}\n")), vec![code], "{src:?}");
+    }
+
     #[test]
     fn clean_code_has_no_violations() {
         let src = "import os\n\n\ndef f(a, b=1):\n    return a + b  # sum\n\n\nclass C:\n    x = [1, 2]\n";

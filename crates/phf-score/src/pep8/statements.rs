@@ -347,15 +347,7 @@ fn invalid_escape_sequence(logical: &Logical, report: &mut Report) {
 
 #[cfg(test)]
 mod tests {
-    use crate::pep8::tests::codes;
-
-    fn ok(src: &str) {
-        assert_eq!(codes(&format!("{src}\n")), Vec::<&str>::new(), "{src:?}");
-    }
-
-    fn one(code: &str, src: &str) {
-        assert_eq!(codes(&format!("{src}\n")), vec![code], "{src:?}");
-    }
+    use crate::pep8::tests::{ok, one};
 
     #[test]
     fn imports() {

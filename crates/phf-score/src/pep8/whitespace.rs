@@ -355,15 +355,7 @@ fn whitespace_before_comment(tokens: &[Token], report: &mut Report) {
 
 #[cfg(test)]
 mod tests {
-    use crate::pep8::tests::codes;
-
-    fn ok(src: &str) {
-        assert_eq!(codes(&format!("{src}\n")), Vec::<&str>::new(), "{src:?}");
-    }
-
-    fn one(code: &str, src: &str) {
-        assert_eq!(codes(&format!("{src}\n")), vec![code], "{src:?}");
-    }
+    use crate::pep8::tests::{codes, ok, one};
 
     #[test]
     fn brackets_and_punctuation() {
