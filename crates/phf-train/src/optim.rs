@@ -120,16 +120,9 @@ impl AdamW {
         self.step
     }
 
+    /// Zeroes the gradients, in one multi-tensor kernel (zeros are zeros: the same for both implementations).
     pub fn zero_grad(&mut self) -> Result<(), DistError> {
-        match self.implementation {
-            Implementation::ForLoop => {
-                for mut g in self.gradients() {
-                    let _ = g.zero_();
-                }
-                Ok(())
-            }
-            Implementation::Fused => phf_dist::zero_grads(&self.gradients()),
-        }
+        phf_dist::zero_grads(&self.gradients())
     }
 
     /// The parameters' gradients (shallow handles: changing them in place changes the gradients), in name order;
@@ -147,22 +140,19 @@ impl AdamW {
     /// that reading it (or not) is the caller's choice, once the update is queued.
     pub fn update(&mut self, lr: f64, max_norm: f64) -> Result<Tensor, DistError> {
         let norm = match self.implementation {
-            Implementation::ForLoop => Tensor::from(self.clip_grad_norm(max_norm)?),
+            Implementation::ForLoop => Tensor::from(self.clip_for_loop(max_norm)),
             Implementation::Fused => phf_dist::clip_grad_norm(&self.gradients(), max_norm)?,
         };
         self.step(lr)?;
         Ok(norm)
     }
 
-    /// Scales all gradients so that their global L2 norm is at most `max_norm` (0: not at all); returns the norm
-    /// before.
-    pub fn clip_grad_norm(&mut self, max_norm: f64) -> Result<f64, DistError> {
+    /// Scales all gradients so that their global L2 norm is at most `max_norm` (0: not at all), the coefficient
+    /// computed on the host; returns the norm before.
+    fn clip_for_loop(&self, max_norm: f64) -> f64 {
         let grads = self.gradients();
         if grads.is_empty() {
-            return Ok(0.0);
-        }
-        if self.implementation == Implementation::Fused {
-            return Ok(phf_dist::clip_grad_norm(&grads, max_norm)?.double_value(&[]));
+            return 0.0;
         }
         let norms: Vec<Tensor> = grads.iter().map(|g| g.norm().to_kind(Kind::Double)).collect();
         let total = Tensor::stack(&norms, 0).norm().double_value(&[]);
@@ -173,7 +163,7 @@ impl AdamW {
                 let _ = g.g_mul_scalar_(coef);
             }
         }
-        Ok(total)
+        total
     }
 
     /// One AdamW update at learning rate `lr`, exactly PyTorch's `torch.optim.AdamW` (non-amsgrad).
@@ -330,7 +320,7 @@ mod tests {
         let w = Tensor::from_slice(&[3.0f32, 4.0]).set_requires_grad(true);
         (&w * &w).sum(Kind::Float).backward(); // grad = 2w = (6, 8), norm 10
         let mut opt = AdamW::new([("w".to_string(), w.shallow_clone())], AdamWConfig::default());
-        let before = opt.clip_grad_norm(1.0).unwrap();
+        let before = opt.update(0.0, 1.0).unwrap().double_value(&[]); // learning rate 0: clipping alone
         assert!((before - 10.0).abs() < 1e-5);
         let after = w.grad().norm().double_value(&[]);
         assert!((after - 1.0).abs() < 1e-4, "{after}");
