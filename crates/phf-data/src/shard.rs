@@ -132,6 +132,17 @@ impl Shard {
     /// Opens the shard at `dir` — a shard directory, or a folder of `part-<i>-of-<n>` shards — checking that its
     /// files agree with its header(s).
     pub fn open(dir: &Path) -> Result<Shard> {
+        if !dir.is_dir() {
+            let what = if dir.exists() {
+                "is not a folder"
+            } else {
+                "does not exist"
+            };
+            return Err(DataError::shard(
+                dir,
+                format!("{what}: give the `train` or `valid` folder that `phf prepare --out DIR` wrote in DIR"),
+            ));
+        }
         if !dir.join(HEADER_FILE).is_file() {
             if let Some((header, parts)) = crate::shard_parts::open_parts(dir)? {
                 return Ok(Shard {
@@ -140,6 +151,15 @@ impl Shard {
                     parts,
                 });
             }
+            let hint = if dir.join("train").is_dir() {
+                "this looks like `phf prepare`'s output folder: give its `train` or `valid` folder"
+            } else {
+                "give the `train` or `valid` folder that `phf prepare --out DIR` wrote in DIR"
+            };
+            return Err(DataError::shard(
+                dir,
+                format!("holds no shard (no {HEADER_FILE}, no part-<i>-of-<n> folders): {hint}"),
+            ));
         }
         let (header, part) = open_one(dir, 0)?;
         Ok(Shard {

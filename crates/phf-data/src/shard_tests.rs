@@ -82,7 +82,16 @@ fn open_checks_sizes_and_names_the_file() {
     let err = Shard::open(&dir.path().join("missing"))
         .expect_err("missing")
         .to_string();
-    assert!(err.contains("missing/header.json"), "{err}");
+    assert!(
+        err.contains("missing: does not exist: give the `train` or `valid` folder"),
+        "{err}"
+    );
+
+    let out = dir.path().join("prepared");
+    std::fs::create_dir_all(out.join("train")).expect("mkdir");
+    let err = Shard::open(&out).expect_err("prepare's output folder").to_string();
+    assert!(err.contains("holds no shard (no header.json"), "{err}");
+    assert!(err.contains("looks like `phf prepare`'s output folder"), "{err}");
 }
 
 #[test]

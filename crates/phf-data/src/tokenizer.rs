@@ -115,7 +115,14 @@ impl Tokenizer {
     /// Loads a `tokenizer.json` written by [`Tokenizer::save`] (or any HF byte-level tokenizer with
     /// `<|endoftext|>`).
     pub fn load(path: &Path) -> Result<Tokenizer> {
-        let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
+        let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => tok_err(
+                Some(path),
+                "does not exist: give a tokenizer.json (`phf tokenizer train` makes one; `phf prepare` copies \
+                 the one it used into its output folder)",
+            ),
+            _ => DataError::io(path, e),
+        })?;
         let inner = tokenizers::Tokenizer::from_bytes(&bytes)
             .map_err(|e| tok_err(Some(path), format!("not a valid tokenizer.json: {e}")))?;
         Self::from_inner(inner, Some(path))

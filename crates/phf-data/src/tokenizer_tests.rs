@@ -131,4 +131,11 @@ fn load_reports_bad_files() {
     std::fs::write(&path, "{\"not\": \"a tokenizer\"}").expect("write");
     let err = Tokenizer::load(&path).expect_err("bad").to_string();
     assert!(err.contains("tokenizer.json: not a valid tokenizer.json"), "{err}");
+    let err = Tokenizer::load(&dir.path().join("missing.json"))
+        .expect_err("missing")
+        .to_string();
+    assert!(
+        err.contains("missing.json: does not exist: give a tokenizer.json"),
+        "{err}"
+    );
 }

@@ -68,7 +68,10 @@ pub enum DeviceSpec {
 pub enum DeviceError {
     #[error("unknown device `{0}`: use `cpu`, `cuda` or `cuda:N` (N = GPU index)")]
     Unknown(String),
-    #[error("device `{spec}` was asked for, but CUDA is unavailable ({reason}); use `--device cpu`")]
+    #[error(
+        "device `{spec}` was asked for, but CUDA is unavailable ({reason}): run on the CPU (`--device cpu`, \
+         or `training.device = \"cpu\"` in a run config)"
+    )]
     NoCuda { spec: String, reason: String },
     #[error("device `cuda:{index}` was asked for, but only {count} CUDA device(s) are visible")]
     NoSuchGpu { index: usize, count: usize },

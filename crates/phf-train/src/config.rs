@@ -208,29 +208,58 @@ impl TrainConfig {
 
     /// Parses TOML text plus overrides; `origin` names the source in errors.
     pub fn from_toml(text: &str, overrides: &[String], origin: &Path) -> Result<TrainConfig, ConfigError> {
-        let mut value: toml::Value = toml::from_str(text).map_err(|e| ConfigError::File {
+        let value: toml::Value = toml::from_str(text).map_err(|e| ConfigError::File {
             path: origin.into(),
             message: e.to_string(),
         })?;
+        Self::from_value(value, overrides, origin)
+    }
+
+    /// Reads a TOML value (a file's, or merged presets) with `--set` overrides applied on top. A bad key or value
+    /// is blamed on the `--set` argument that gave it, or else on `origin`.
+    pub fn from_value(mut value: toml::Value, overrides: &[String], origin: &Path) -> Result<TrainConfig, ConfigError> {
         for arg in overrides {
             apply_override(&mut value, arg)?;
         }
-        Self::from_value(value, origin)
-    }
-
-    /// Reads a merged TOML value (already overridden); `origin` names the source in errors.
-    pub fn from_value(value: toml::Value, origin: &Path) -> Result<TrainConfig, ConfigError> {
+        // `message` is what follows `config key {key}: `, or with `key_in_message` the whole text after `config key `
+        let blame_as = |key: &str, message: String, key_in_message: bool| {
+            let set_by = overrides
+                .iter()
+                .rev()
+                .find(|arg| arg.split_once('=').is_some_and(|(k, _)| k.trim() == key));
+            match set_by {
+                Some(arg) => ConfigError::Override {
+                    arg: arg.clone(),
+                    message,
+                },
+                None => ConfigError::File {
+                    path: origin.into(),
+                    message: match key_in_message {
+                        true => format!("config key {message}"),
+                        false => format!("config key {key}: {message}"),
+                    },
+                },
+            }
+        };
+        let blame = |key: &str, message: String| blame_as(key, message, false);
         let config: TrainConfig = value
             .clone()
             .try_into()
-            .map_err(|e: toml::de::Error| ConfigError::File {
-                path: origin.into(),
-                message: match culprit_key(&value) {
-                    Some((key, message)) => format!("config key {key}: {message}"),
-                    None => e.message().to_string(),
+            .map_err(|e: toml::de::Error| match culprit_key(&value) {
+                Some((key, message)) => blame(&key, message),
+                None => ConfigError::File {
+                    path: origin.into(),
+                    message: e.message().to_string(),
                 },
             })?;
-        config.validate()?;
+        config.validate().map_err(|e| match e {
+            ConfigError::Invalid { key, message } => blame(&key, message),
+            ConfigError::Objective(text) => {
+                let key = text.split([' ', ':']).next().unwrap_or_default().to_string();
+                blame_as(&key, text, true)
+            }
+            other => other,
+        })?;
         Ok(config)
     }
 
@@ -435,13 +464,44 @@ tokenizer = "tok.json"
     fn unknown_keys_are_errors_that_name_the_key() {
         let err = parse(BASE, &["optimizer.learning_rate=1"]).unwrap_err().to_string();
         assert!(
-            err.contains("optimizer.learning_rate") && err.contains("run.toml"),
+            err.starts_with("--set optimizer.learning_rate=1: unknown field `learning_rate`"),
             "{err}"
         );
         let err = parse(&format!("{BASE}\n[extra]\nx = 1\n"), &[])
             .unwrap_err()
             .to_string();
         assert!(err.contains("extra"), "{err}");
+        let err = parse(&format!("{BASE}[optimizer]\nlrr = 1\n"), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("run.toml: config key optimizer.lrr: unknown field"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_bad_value_is_blamed_on_the_set_that_gave_it_or_else_on_the_file() {
+        let file = format!("{BASE}[training]\nbatch_size = 0\n[objective]\nname = \"unlikelyhood\"\n");
+        let err = parse(&file, &[]).unwrap_err().to_string();
+        assert!(
+            err.starts_with("run.toml: config key training.batch_size: must be positive"),
+            "{err}"
+        );
+        let err = parse(&file, &["training.batch_size=4"]).unwrap_err().to_string();
+        assert!(
+            err.starts_with("run.toml: config key objective.name: unknown objective"),
+            "{err}"
+        );
+        let err = parse(BASE, &["training.batch_size=-3"]).unwrap_err().to_string();
+        assert!(err.starts_with("--set training.batch_size=-3: invalid value"), "{err}");
+        let err = parse(BASE, &["objective.name=rwr", "objective.beta=0"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("--set objective.beta=0: objective.beta must be"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::config::{apply_override, ConfigError, TrainConfig};
+use crate::config::{ConfigError, TrainConfig};
 
 /// Which presets to merge.
 pub struct Presets<'a> {
@@ -35,11 +35,8 @@ impl Presets<'_> {
         {
             merge(&mut merged, layer);
         }
-        for arg in overrides {
-            apply_override(&mut merged, arg)?;
-        }
         let origin = PathBuf::from(format!("presets {}/{}/{}", self.task, self.objective, self.scale));
-        TrainConfig::from_value(merged, &origin)
+        TrainConfig::from_value(merged, overrides, &origin)
     }
 
     fn read(&self, kind: &str, name: &str) -> Result<toml::Value, ConfigError> {

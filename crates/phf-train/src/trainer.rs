@@ -43,6 +43,11 @@ pub enum TrainError {
     Io { path: PathBuf, source: std::io::Error },
 }
 
+/// A data file named by the config that cannot be opened: the error says which key names it.
+fn keyed<T>(key: &str, opened: Result<T, phf_data::DataError>) -> Result<T, TrainError> {
+    opened.map_err(|e| TrainError::Invalid(format!("config key {key}: {e}")))
+}
+
 /// The training shard's header, copied into the run directory.
 pub const DATA_HEADER_FILE: &str = "data_header.json";
 
@@ -379,12 +384,12 @@ impl Run {
         }
         let world = dp.world_size();
         check_world_size(config, world)?;
-        let tokenizer = Tokenizer::load(&config.data.tokenizer)?;
-        let train = Shard::open(&config.data.train)?;
+        let tokenizer = keyed("data.tokenizer", Tokenizer::load(&config.data.tokenizer))?;
+        let train = keyed("data.train", Shard::open(&config.data.train))?;
         train.check_tokenizer(&tokenizer)?;
         let valid = match &config.data.valid {
             Some(path) => {
-                let shard = Shard::open(path)?;
+                let shard = keyed("data.valid", Shard::open(path))?;
                 shard.check_tokenizer(&tokenizer)?;
                 (shard.num_blocks() > 0).then_some(shard)
             }

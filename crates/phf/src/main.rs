@@ -70,7 +70,51 @@ fn main() {
         Command::Bench(c) => cmd::bench::run(c),
     };
     if let Err(err) = result {
-        eprintln!("error: {err:#}");
+        eprintln!("error: {}", describe(&err));
         std::process::exit(1);
+    }
+}
+
+/// The error and its causes, `: `-joined, leaving out a cause whose text an earlier message already quotes (most
+/// of phf's errors put their source in their own message, e.g. `path: No such file or directory`).
+fn describe(err: &anyhow::Error) -> String {
+    let mut text = err.to_string();
+    for cause in err.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe;
+    use anyhow::Context;
+
+    #[test]
+    fn a_cause_already_quoted_is_not_repeated() {
+        /// An error that quotes its source in its own message, as most of phf's do.
+        #[derive(Debug)]
+        struct Quoting {
+            source: std::io::Error,
+        }
+        impl std::fmt::Display for Quoting {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "data/x.json: {}", self.source)
+            }
+        }
+        impl std::error::Error for Quoting {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.source)
+            }
+        }
+        let io = || std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory");
+        let err = anyhow::Error::new(Quoting { source: io() });
+        assert_eq!(describe(&err), "data/x.json: No such file or directory");
+        let err = Err::<(), _>(io()).context("reading data/x.json").unwrap_err();
+        assert_eq!(describe(&err), "reading data/x.json: No such file or directory");
     }
 }

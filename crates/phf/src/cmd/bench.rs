@@ -36,8 +36,10 @@ pub struct AllReduceArgs {
     /// Timed all-reduces (after the warm-up).
     #[arg(long, default_value_t = 10)]
     pub iters: usize,
+    /// Untimed steps first, while allocators and caches warm up
     #[arg(long, default_value_t = 2)]
     pub warmup: usize,
+    /// `cpu`, `cuda` or `cuda:N` (GPU N)
     #[arg(long, default_value = "cpu")]
     pub device: DeviceSpec,
 }
@@ -53,11 +55,13 @@ pub struct BenchArgs {
     /// Timed training steps (after the warm-up).
     #[arg(long, default_value_t = 20)]
     pub steps: usize,
+    /// Untimed steps first, while allocators and caches warm up
     #[arg(long, default_value_t = 3)]
     pub warmup: usize,
     /// Tokens generated per sequence (sampling).
     #[arg(long, default_value_t = 128)]
     pub new_tokens: usize,
+    /// `cpu`, `cuda` or `cuda:N` (GPU N)
     #[arg(long, default_value = "cpu")]
     pub device: DeviceSpec,
     /// Sample from a trained model (a run or model directory) instead of random weights: a trained model's

@@ -31,8 +31,10 @@ pub struct OverlapArgs {
     /// Timed rounds (one update of each kind per round), after the warm-up.
     #[arg(long, default_value_t = 10)]
     pub rounds: usize,
+    /// Untimed rounds first, while allocators, caches and the Reducer's buckets settle
     #[arg(long, default_value_t = 2)]
     pub warmup: usize,
+    /// `cpu`, `cuda` or `cuda:N` (GPU N)
     #[arg(long, default_value = "cpu")]
     pub device: DeviceSpec,
 }

@@ -29,6 +29,7 @@ pub struct DemoArgs {
     /// Unconditional samples per model for the evaluation.
     #[arg(long, default_value_t = 512)]
     pub samples: usize,
+    /// `cpu`, `cuda` or `cuda:N` (GPU N)
     #[arg(long, default_value = "cpu")]
     pub device: DeviceSpec,
     /// Folder of the presets.

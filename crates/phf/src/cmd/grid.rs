@@ -40,12 +40,14 @@ pub struct GridArgs {
     /// Scale preset (configs/scales/NAME.toml).
     #[arg(long, default_value = "small")]
     pub scale: String,
+    /// Where the scored corpora, prepared data, runs, evaluations and the report go (reused on a rerun)
     #[arg(long, default_value = "runs/grid")]
     pub work_dir: PathBuf,
     /// A task's documents as JSONL (`{"text": ...}` per line), e.g. `pep8=code.jsonl` (repeatable); by default
     /// the training split of `phf corpus fetch --task TASK`.
     #[arg(long = "corpus", value_name = "TASK=JSONL")]
     pub corpora: Vec<String>,
+    /// Folder of the presets (tasks/, objectives/, scales/)
     #[arg(long, default_value = "configs")]
     pub configs: PathBuf,
     /// Override a config key of every run, e.g. `--set training.total_tokens=600000` (repeatable).
@@ -63,6 +65,7 @@ pub struct GridArgs {
     /// Also red-team every model (3 rounds × 2 trials × 8 responses, 32 continuations each).
     #[arg(long)]
     pub red_team: bool,
+    /// `cpu`, `cuda` or `cuda:N` (GPU N)
     #[arg(long, default_value = "cpu")]
     pub device: DeviceSpec,
     /// Training seeds, comma-separated: every run is repeated once per seed (initialisation and data order; the
