@@ -33,9 +33,11 @@ demo: build
 test: setup
 	cargo test --workspace
 
+## lint: formatting, clippy and rustdoc, every warning an error
 lint: setup
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 
 ## pyref: a full PyTorch 2.11 + transformers venv for reference fixtures and side-by-side benchmarks (~5 GB)
 pyref:

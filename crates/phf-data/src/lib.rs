@@ -7,6 +7,9 @@
 //! [`prepare()`] runs the whole stage; [`Loader`] then serves shuffled, resumable, data-parallel batches.
 //! No tensor library is involved: batches are plain `Vec`s.
 
+// Module docs link the private parts they describe: `cargo doc --document-private-items` resolves them.
+#![allow(rustdoc::private_intra_doc_links)]
+
 pub mod corpus;
 pub mod document;
 pub mod error;

@@ -53,7 +53,7 @@ impl AttributeCounts {
     }
 }
 
-/// What a transform did; [`Transformer::apply`] updates one per split.
+/// What a transform did; [`Transformer::apply`](crate::Transformer::apply) updates one per split.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TransformCounts {
     /// One entry per attribute.

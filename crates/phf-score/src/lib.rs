@@ -11,6 +11,9 @@
 //!
 //! Build a scorer from a name with [`scorer_by_name`]; score a whole corpus as a stream with [`corpus`].
 
+// Module docs link the private parts they describe: `cargo doc --document-private-items` resolves them.
+#![allow(rustdoc::private_intra_doc_links)]
+
 pub mod corpus;
 pub mod error;
 mod export;
