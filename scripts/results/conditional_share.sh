@@ -12,15 +12,8 @@ work="$(realpath -m "${1:-/work/grid-small}")"
 phf="${PHF:-${CARGO_TARGET_DIR:-$HOME/.cache/phf/target}/debug/phf}"
 grid="$work/work/toxicity"
 side="$work/work-q05/toxicity"
-for need in "$grid/scored.jsonl" "$grid/runs/mle-pretrain/done" "$grid/runs/conditional-pretrain/done" \
-  "$grid/runs/conditional-finetune/done"; do
-  [ -e "$need" ] || { echo "error: $need is missing: run scripts/results/grid_small.sh first" >&2; exit 1; }
-done
-mkdir -p "$side/data" "$side/runs"
-for f in scored.jsonl scored.jsonl.meta.json scored.jsonl.summary.json tokenizer.json; do
-  ln -sfn "$grid/$f" "$side/$f"
-done
-ln -sfn "$grid/data/plain" "$side/data/plain"
+source "$here/scripts/results/side_experiment.sh"
+reuse_grid_task "$grid" "$side" runs/mle-pretrain/done runs/conditional-pretrain/done runs/conditional-finetune/done
 ln -sfn "$grid/runs/mle-pretrain" "$side/runs/mle-pretrain"
 [ -e "$side/data/conditional/valid" ] || "$phf" prepare -i "$grid/scored.jsonl" --tokenizer "$grid/tokenizer.json" \
   -o "$side/data/conditional" --block-size 256 --valid-fraction 0.05 --seed 42 --transform conditional \
