@@ -66,6 +66,10 @@ pub enum ScoreError {
     #[error("{0}")]
     NerUnusable(String),
 
+    /// A setting that cannot work (the message names it and what to give instead).
+    #[error("{0}")]
+    Invalid(String),
+
     /// Reading a file failed.
     #[error("cannot read {path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },

@@ -30,6 +30,11 @@ pub struct CommandScorerConfig {
     pub timeout: Duration,
 }
 
+/// Overrides [`CommandScorerConfig::batch_size`] where scorers are made by name (`cmd:<command>`).
+pub const BATCH_SIZE_VAR: &str = "PHF_CMD_BATCH_SIZE";
+/// Overrides [`CommandScorerConfig::timeout`] (seconds) where scorers are made by name.
+pub const TIMEOUT_VAR: &str = "PHF_CMD_TIMEOUT_S";
+
 impl CommandScorerConfig {
     /// Defaults suited to a model-backed scorer: batches of 256 texts, 10 minutes each.
     pub fn new(command: impl Into<String>) -> Self {
@@ -38,6 +43,29 @@ impl CommandScorerConfig {
             batch_size: 256,
             timeout: Duration::from_secs(600),
         }
+    }
+
+    /// [`CommandScorerConfig::new`] with the batch size and timeout of `PHF_CMD_BATCH_SIZE` and
+    /// `PHF_CMD_TIMEOUT_S` where they are set (`var` reads a variable), e.g. larger batches for a model whose
+    /// start-up dominates.
+    pub fn from_env(command: impl Into<String>, var: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let mut config = Self::new(command);
+        let positive = |name: &str| -> Result<Option<u64>> {
+            let Some(text) = var(name) else { return Ok(None) };
+            match text.trim().parse::<u64>() {
+                Ok(n) if n > 0 => Ok(Some(n)),
+                _ => Err(ScoreError::Invalid(format!(
+                    "{name}={text:?}: expected a positive whole number, or leave {name} unset for the default"
+                ))),
+            }
+        };
+        if let Some(n) = positive(BATCH_SIZE_VAR)? {
+            config.batch_size = n as usize;
+        }
+        if let Some(s) = positive(TIMEOUT_VAR)? {
+            config.timeout = Duration::from_secs(s);
+        }
+        Ok(config)
     }
 }
 
@@ -315,5 +343,26 @@ mod tests {
     #[test]
     fn id_names_the_command() {
         assert_eq!(scorer("my-scorer --fast").id().name, "cmd:my-scorer --fast");
+    }
+
+    #[test]
+    fn batch_size_and_timeout_come_from_the_environment_where_set() {
+        let from = |pairs: &[(&str, &str)]| {
+            let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            CommandScorerConfig::from_env("c", move |name| {
+                pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+            })
+        };
+        let default = from(&[]).unwrap();
+        assert_eq!((default.batch_size, default.timeout), (256, Duration::from_secs(600)));
+        let set = from(&[(BATCH_SIZE_VAR, "4096"), (TIMEOUT_VAR, " 30 ")]).unwrap();
+        assert_eq!((set.batch_size, set.timeout), (4096, Duration::from_secs(30)));
+        for bad in ["0", "-1", "many"] {
+            let err = from(&[(BATCH_SIZE_VAR, bad)]).unwrap_err().to_string();
+            assert!(
+                err.starts_with(&format!("PHF_CMD_BATCH_SIZE=\"{bad}\": expected a positive")),
+                "{err}"
+            );
+        }
     }
 }

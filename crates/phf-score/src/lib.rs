@@ -35,13 +35,15 @@ pub use segment::Segmenter;
 pub use toxicity::{ToxicityLabel, ToxicityScorer};
 
 /// Builds a scorer from its name: `toxicity` (or `toxicity:<label>`, e.g. `toxicity:insult`), `pii`, `offensive`,
-/// `pep8`, or `cmd:<command>` for an external command (default batch size and timeout).
+/// `pep8`, or `cmd:<command>` for an external command (batch size and timeout: the defaults, or
+/// `PHF_CMD_BATCH_SIZE` and `PHF_CMD_TIMEOUT_S`).
 pub fn scorer_by_name(name: &str) -> Result<Box<dyn Scorer>> {
     if let Some(command) = name.strip_prefix("cmd:") {
         if command.trim().is_empty() {
             return Err(ScoreError::UnknownScorer(name.into()));
         }
-        return Ok(Box::new(CommandScorer::new(CommandScorerConfig::new(command))));
+        let config = CommandScorerConfig::from_env(command, |name| std::env::var(name).ok())?;
+        return Ok(Box::new(CommandScorer::new(config)));
     }
     match name {
         "pii" => {
