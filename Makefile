@@ -47,7 +47,8 @@ pyref:
 		$(PYTHON) -m venv "$(PYREF)" && "$(PYREF)/bin/pip" install --quiet torch==2.11.0 transformers safetensors numpy; \
 	fi
 
-## fixtures: regenerate the committed PyTorch reference numbers
+## fixtures: regenerate the GPT-2 and AdamW parity fixtures (PyTorch reference numbers; the objectives'
+## fixtures come from scripts/reference/objectives_parity.py)
 fixtures: pyref
 	"$(PYREF)/bin/python" scripts/reference/gpt_parity.py crates/phf-lm/tests/fixtures/gpt_parity
 

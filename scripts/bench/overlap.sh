@@ -4,9 +4,10 @@
 # ranks, then a table from rank 0's JSON line. The machine's load before and after is printed beside the figures
 # (a busy machine slows every kind of update; they take turns in every round, so the comparison stays fair).
 # Usage: scripts/bench/overlap.sh [PHF_BINARY] [PRESET] [BATCH_PER_RANK] [ROUNDS]
-#        defaults: target/debug/phf (this workspace's dev profile is optimised), small, 4, 10.
+#        defaults: $CARGO_TARGET_DIR/debug/phf (~/.cache/phf/target unless set; this workspace's dev profile is
+#        optimised), small, 4, 10.
 set -euo pipefail
-phf=${1:-${CARGO_TARGET_DIR:-target}/debug/phf}
+phf=${1:-${CARGO_TARGET_DIR:-$HOME/.cache/phf/target}/debug/phf}
 preset=${2:-small}
 batch=${3:-4}
 rounds=${4:-10}

@@ -41,11 +41,15 @@ python3 - "$work" <<'PY'
 import json, statistics, sys
 from pathlib import Path
 w = Path(sys.argv[1])
-print("| objective | mean toxicity of samples | share > 0.5 | max | validation loss (own data) |")
-print("|---|---|---|---|---|")
+print("| objective | mean toxicity (± s.e.) | median | p90 | max | share > 0.5 | mean length (chars) | validation loss (own data) |")
+print("|---|---|---|---|---|---|---|---|")
 for objective in ["mle", "conditional"]:
-    scores = [json.loads(l)["avg_score"] for l in (w / f"{objective}.samples.scored.jsonl").read_text().splitlines()]
+    rows = [json.loads(l) for l in (w / f"{objective}.samples.scored.jsonl").read_text().splitlines()]
+    scores = [r["avg_score"] for r in rows]
+    chars = statistics.mean(len("".join(r["texts"])) for r in rows)
+    se = statistics.stdev(scores) / len(scores) ** 0.5
+    p90 = statistics.quantiles(scores, n=10, method="inclusive")[-1]
     val = json.loads((w / "runs" / f"{objective}.summary.json").read_text())["val_loss"]
-    print(f"| {objective} | {statistics.mean(scores):.5f} | {sum(s > 0.5 for s in scores) / len(scores):.4f} | "
-          f"{max(scores):.4f} | {val:.3f} |")
+    print(f"| {objective} | {statistics.mean(scores):.4f} ± {se:.4f} | {statistics.median(scores):.4f} | {p90:.3f} | "
+          f"{max(scores):.3f} | {sum(s > 0.5 for s in scores) / len(scores):.1%} | {chars:.0f} | {val:.3f} |")
 PY

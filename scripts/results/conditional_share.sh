@@ -15,10 +15,7 @@ side="$work/work-q05/toxicity"
 source "$here/scripts/results/side_experiment.sh"
 reuse_grid_task "$grid" "$side" runs/mle-pretrain/done runs/conditional-pretrain/done runs/conditional-finetune/done
 ln -sfn "$grid/runs/mle-pretrain" "$side/runs/mle-pretrain"
-[ -e "$side/data/conditional/valid" ] || "$phf" prepare -i "$grid/scored.jsonl" --tokenizer "$grid/tokenizer.json" \
-  -o "$side/data/conditional" --block-size 256 --valid-fraction 0.05 --seed 42 --transform conditional \
-  --threshold q0.05 --drop 0.01 > /dev/null
 "$phf" grid --tasks toxicity --objectives conditional --regimes pretrain --scale small --configs "$here/configs" \
-  --work-dir "$work/work-q05"
+  --work-dir "$work/work-q05" --threshold toxicity=q0.05
 PHF="$phf" "$here/scripts/results/misaligned_control.sh" toxicity "$grid/runs/conditional-pretrain" \
   "$grid/runs/conditional-finetune" "$side/runs/conditional-pretrain"

@@ -52,7 +52,7 @@ enum Command {
     /// Measure training and sampling throughput (see `make bench` for the side-by-side with PyTorch).
     #[command(subcommand)]
     Bench(cmd::bench::BenchCommand),
-    /// The main job: fetch a real corpus, train a tokenizer, pack it, train the `small` model, print samples.
+    /// The main job: fetch and score a real corpus, train `small` MLE and conditional models, evaluate, report.
     Demo(cmd::demo::DemoArgs),
 }
 

@@ -338,4 +338,23 @@ fn grid_runs_both_regimes_reports_and_resumes() {
         "prepared with threshold q0.5, but this grid uses 0",
     );
     ok(&phf(&args));
+    // --threshold replaces a task's conditional threshold (the kept data, made with 0, is then refused), and
+    // names only this grid's tasks
+    let with = |extra: [&'static str; 2]| {
+        let mut more: Vec<&str> = args.to_vec();
+        more.extend(extra);
+        let out = phf(&more);
+        assert!(!out.status.success());
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let stderr = with(["--threshold", "pii=q0.5"]);
+    assert!(
+        stderr.contains("prepared with threshold 0, but this grid uses q0.5"),
+        "{stderr}"
+    );
+    let stderr = with(["--filter-threshold", "toxicity=q0.5"]);
+    assert!(
+        stderr.contains("--filter-threshold toxicity=q0.5: `toxicity` is not one of this grid's tasks (pii)"),
+        "{stderr}"
+    );
 }

@@ -47,6 +47,8 @@ pub fn run(a: DemoArgs) -> Result<()> {
         scale: "small".into(),
         work_dir: work.clone(),
         corpora: Vec::new(),
+        thresholds: Vec::new(),
+        filter_thresholds: Vec::new(),
         configs: a.configs.clone(),
         overrides: vec![format!("training.total_tokens={}", a.tokens)],
         eval_samples: a.samples,

@@ -47,6 +47,15 @@ pub struct GridArgs {
     /// the training split of `phf corpus fetch --task TASK`.
     #[arg(long = "corpus", value_name = "TASK=JSONL")]
     pub corpora: Vec<String>,
+    /// A task's conditional threshold instead of the grid's (toxicity q0.9, PII and PEP8 0), also toxicity's
+    /// unlikelihood threshold: a score, or `qP` for a quantile of the segment scores, e.g. `toxicity=q0.05`
+    /// (repeatable). Data kept from another threshold is refused, not reused.
+    #[arg(long = "threshold", value_name = "TASK=T")]
+    pub thresholds: Vec<String>,
+    /// A task's filtering threshold on documents' avg_score instead of the grid's (toxicity and PII q0.9, PEP8
+    /// 0.002361), e.g. `pii=0.000286` (repeatable).
+    #[arg(long = "filter-threshold", value_name = "TASK=T")]
+    pub filter_thresholds: Vec<String>,
     /// Folder of the presets (tasks/, objectives/, scales/)
     #[arg(long, default_value = "configs")]
     pub configs: PathBuf,
@@ -147,6 +156,22 @@ pub fn run(a: GridArgs) -> Result<()> {
     if a.seeds.is_empty() {
         bail!("--seeds: give at least one training seed, e.g. --seeds 42,43,44");
     }
+    for (flag, values) in [
+        ("--corpus", &a.corpora),
+        ("--threshold", &a.thresholds),
+        ("--filter-threshold", &a.filter_thresholds),
+    ] {
+        for value in values {
+            match value.split_once('=') {
+                Some((task, _)) if a.tasks.iter().any(|t| t == task) => {}
+                Some((task, _)) => bail!(
+                    "{flag} {value}: `{task}` is not one of this grid's tasks ({})",
+                    a.tasks.join(", ")
+                ),
+                None => bail!("{flag} {value}: write TASK=VALUE, e.g. {flag} toxicity=..."),
+            }
+        }
+    }
     let work = std::path::absolute(&a.work_dir)?;
     let mut evaluated = Vec::new();
     for task in &a.tasks {
@@ -164,7 +189,15 @@ pub fn run(a: GridArgs) -> Result<()> {
 
 /// Every stage of one task; returns its evaluated runs.
 pub fn run_task(a: &GridArgs, task: &str, dir: &Path) -> Result<Vec<EvaluatedRun>> {
-    let td = task_data(task)?;
+    let mut td = task_data(task)?;
+    if let Some(t) = for_task(&a.thresholds, task) {
+        td.threshold = t.parse().map_err(|e| anyhow::anyhow!("--threshold {task}={t}: {e}"))?;
+    }
+    if let Some(t) = for_task(&a.filter_thresholds, task) {
+        td.filter_threshold = t
+            .parse()
+            .map_err(|e| anyhow::anyhow!("--filter-threshold {task}={t}: {e}"))?;
+    }
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let corpus = task_corpus(a, task)?;
     let scored = dir.join("scored.jsonl");
@@ -320,12 +353,8 @@ fn stage(path: &Path, what: &str, make: impl FnOnce() -> Result<()>) -> Result<(
 /// A task's documents: `--corpus TASK=FILE`, or the training split of `phf corpus fetch --task TASK` (prepare
 /// holds out its own validation split from it; the corpus' validation and test splits stay unseen).
 fn task_corpus(a: &GridArgs, task: &str) -> Result<PathBuf> {
-    for c in &a.corpora {
-        match c.split_once('=') {
-            Some((t, path)) if t == task => return Ok(PathBuf::from(path)),
-            Some(_) => {}
-            None => bail!("--corpus {c}: write TASK=FILE, e.g. --corpus pep8=code.jsonl"),
-        }
+    if let Some(path) = for_task(&a.corpora, task) {
+        return Ok(PathBuf::from(path));
     }
     let task_arg = match task {
         "toxicity" => TaskArg::Toxicity,
@@ -340,6 +369,15 @@ fn task_corpus(a: &GridArgs, task: &str) -> Result<PathBuf> {
         force: false,
     })?;
     Ok(dir.join("train.jsonl"))
+}
+
+/// The value of the last `TASK=VALUE` argument for `task` (the arguments' form is checked by [`run`]).
+fn for_task<'a>(args: &'a [String], task: &str) -> Option<&'a str> {
+    args.iter()
+        .rev()
+        .filter_map(|arg| arg.split_once('='))
+        .find(|(t, _)| *t == task)
+        .map(|(_, value)| value)
 }
 
 /// Conditional data carries its extended tokenizer; other data the task's.
