@@ -132,16 +132,20 @@ impl Shard {
     /// Opens the shard at `dir` — a shard directory, or a folder of `part-<i>-of-<n>` shards — checking that its
     /// files agree with its header(s).
     pub fn open(dir: &Path) -> Result<Shard> {
-        if !dir.is_dir() {
-            let what = if dir.exists() {
-                "is not a folder"
-            } else {
-                "does not exist"
-            };
-            return Err(DataError::shard(
-                dir,
-                format!("{what}: give the `train` or `valid` folder that `phf prepare --out DIR` wrote in DIR"),
-            ));
+        match std::fs::metadata(dir) {
+            Ok(meta) if meta.is_dir() => {}
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(DataError::io(dir, e)),
+            found => {
+                let what = if found.is_ok() {
+                    "is not a folder"
+                } else {
+                    "does not exist"
+                };
+                return Err(DataError::shard(
+                    dir,
+                    format!("{what}: give the `train` or `valid` folder that `phf prepare --out DIR` wrote in DIR"),
+                ));
+            }
         }
         if !dir.join(HEADER_FILE).is_file() {
             if let Some((header, parts)) = crate::shard_parts::open_parts(dir)? {

@@ -69,8 +69,8 @@ pub enum DeviceError {
     #[error("unknown device `{0}`: use `cpu`, `cuda` or `cuda:N` (N = GPU index)")]
     Unknown(String),
     #[error(
-        "device `{spec}` was asked for, but CUDA is unavailable ({reason}): run on the CPU (`--device cpu`, \
-         or `training.device = \"cpu\"` in a run config)"
+        "device `{spec}` was asked for, but CUDA is unavailable ({reason}): run on the CPU (`--device cpu`; \
+         for `phf train`, `--set training.device=cpu` or `training.device = \"cpu\"` in its config)"
     )]
     NoCuda { spec: String, reason: String },
     #[error("device `cuda:{index}` was asked for, but only {count} CUDA device(s) are visible")]

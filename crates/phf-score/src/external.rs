@@ -50,19 +50,22 @@ impl CommandScorerConfig {
     /// start-up dominates.
     pub fn from_env(command: impl Into<String>, var: impl Fn(&str) -> Option<String>) -> Result<Self> {
         let mut config = Self::new(command);
-        let positive = |name: &str| -> Result<Option<u64>> {
-            let Some(text) = var(name) else { return Ok(None) };
+        // a day at most: enough for any batch, and far from overflowing a deadline
+        let positive = |name: &str, most: u64| -> Result<Option<u64>> {
+            let Some(text) = var(name).filter(|t| !t.trim().is_empty()) else {
+                return Ok(None);
+            };
             match text.trim().parse::<u64>() {
-                Ok(n) if n > 0 => Ok(Some(n)),
+                Ok(n) if (1..=most).contains(&n) => Ok(Some(n)),
                 _ => Err(ScoreError::Invalid(format!(
-                    "{name}={text:?}: expected a positive whole number, or leave {name} unset for the default"
+                    "{name}={text:?}: expected a whole number from 1 to {most}, or leave {name} unset for the default"
                 ))),
             }
         };
-        if let Some(n) = positive(BATCH_SIZE_VAR)? {
+        if let Some(n) = positive(BATCH_SIZE_VAR, u32::MAX as u64)? {
             config.batch_size = n as usize;
         }
-        if let Some(s) = positive(TIMEOUT_VAR)? {
+        if let Some(s) = positive(TIMEOUT_VAR, 86_400)? {
             config.timeout = Duration::from_secs(s);
         }
         Ok(config)
@@ -353,16 +356,18 @@ mod tests {
                 pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
             })
         };
-        let default = from(&[]).unwrap();
+        let default = from(&[(BATCH_SIZE_VAR, " ")]).unwrap();
         assert_eq!((default.batch_size, default.timeout), (256, Duration::from_secs(600)));
         let set = from(&[(BATCH_SIZE_VAR, "4096"), (TIMEOUT_VAR, " 30 ")]).unwrap();
         assert_eq!((set.batch_size, set.timeout), (4096, Duration::from_secs(30)));
         for bad in ["0", "-1", "many"] {
             let err = from(&[(BATCH_SIZE_VAR, bad)]).unwrap_err().to_string();
             assert!(
-                err.starts_with(&format!("PHF_CMD_BATCH_SIZE=\"{bad}\": expected a positive")),
+                err.starts_with(&format!("PHF_CMD_BATCH_SIZE=\"{bad}\": expected a whole number")),
                 "{err}"
             );
         }
+        let err = from(&[(TIMEOUT_VAR, "18446744073709551615")]).unwrap_err().to_string();
+        assert!(err.contains("from 1 to 86400"), "{err}");
     }
 }

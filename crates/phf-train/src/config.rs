@@ -221,12 +221,19 @@ impl TrainConfig {
         for arg in overrides {
             apply_override(&mut value, arg)?;
         }
-        // `message` is what follows `config key {key}: `, or with `key_in_message` the whole text after `config key `
-        let blame_as = |key: &str, message: String, key_in_message: bool| {
-            let set_by = overrides
-                .iter()
-                .rev()
-                .find(|arg| arg.split_once('=').is_some_and(|(k, _)| k.trim() == key));
+        // Blames the last `--set` of the first of `suspects` that one gave (a suspect `a.b` also matches a `--set`
+        // of `a.b.c`), or else `origin`. `message` is what follows `config key {key}: `, or with `key_in_message`
+        // the whole text after `config key `.
+        let blame_as = |suspects: &[&str], message: String, key_in_message: bool| {
+            let key = suspects[0];
+            let set_by = suspects.iter().find_map(|suspect| {
+                overrides.iter().rev().find(|arg| {
+                    arg.split_once('=').is_some_and(|(k, _)| {
+                        let k = k.trim();
+                        k == *suspect || k.strip_prefix(suspect).is_some_and(|rest| rest.starts_with('.'))
+                    })
+                })
+            });
             match set_by {
                 Some(arg) => ConfigError::Override {
                     arg: arg.clone(),
@@ -241,7 +248,7 @@ impl TrainConfig {
                 },
             }
         };
-        let blame = |key: &str, message: String| blame_as(key, message, false);
+        let blame = |key: &str, message: String| blame_as(&[key], message, false);
         let config: TrainConfig = value
             .clone()
             .try_into()
@@ -255,8 +262,9 @@ impl TrainConfig {
         config.validate().map_err(|e| match e {
             ConfigError::Invalid { key, message } => blame(&key, message),
             ConfigError::Objective(text) => {
+                // the key the message names, else the choices that decide which keys are allowed or required
                 let key = text.split([' ', ':']).next().unwrap_or_default().to_string();
-                blame_as(&key, text, true)
+                blame_as(&[&key, "objective.name", "objective.mode"], text, true)
             }
             other => other,
         })?;
@@ -500,6 +508,22 @@ tokenizer = "tok.json"
             .to_string();
         assert!(
             err.starts_with("--set objective.beta=0: objective.beta must be"),
+            "{err}"
+        );
+        // an unknown section or a nested key is reported by its section or table
+        let err = parse(BASE, &["optimiser.lr=1"]).unwrap_err().to_string();
+        assert!(err.starts_with("--set optimiser.lr=1: not a section"), "{err}");
+        let err = parse(BASE, &["objective.rwr.beta=1"]).unwrap_err().to_string();
+        assert!(
+            err.starts_with("--set objective.rwr.beta=1: unknown field `rwr`"),
+            "{err}"
+        );
+        // a parameter that the objective chosen by --set does not take
+        let rwr = format!("{BASE}[objective]\nname = \"rwr\"\nbeta = 1.0\n");
+        assert_eq!(parse(&rwr, &[]).unwrap().objective.name, "rwr");
+        let err = parse(&rwr, &["objective.name=unlikelihood"]).unwrap_err().to_string();
+        assert!(
+            err.starts_with("--set objective.name=unlikelihood: objective.beta is not a parameter"),
             "{err}"
         );
     }

@@ -2,8 +2,7 @@
 //! with Human Preferences"). Each pipeline stage is a subcommand that reads the previous stage's files.
 
 // The argument structs' doc comments are clap's `--help` text, written for a terminal (`<out>`, `[model]`).
-#![allow(rustdoc::invalid_html_tags, rustdoc::broken_intra_doc_links)]
-
+#[allow(rustdoc::invalid_html_tags, rustdoc::broken_intra_doc_links)]
 mod cmd;
 
 /// Rust's allocations (tokenizers, scorers, JSON) go to mimalloc: tokenizing a corpus is dominated by small

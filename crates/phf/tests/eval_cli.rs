@@ -352,6 +352,8 @@ fn grid_runs_both_regimes_reports_and_resumes() {
         stderr.contains("prepared with threshold 0, but this grid uses q0.5"),
         "{stderr}"
     );
+    let stderr = with(["--threshold", "pii=q1.5"]);
+    assert!(stderr.contains("--threshold pii=q1.5: "), "{stderr}");
     let stderr = with(["--filter-threshold", "toxicity=q0.5"]);
     assert!(
         stderr.contains("--filter-threshold toxicity=q0.5: `toxicity` is not one of this grid's tasks (pii)"),

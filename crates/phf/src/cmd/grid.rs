@@ -162,13 +162,20 @@ pub fn run(a: GridArgs) -> Result<()> {
         ("--filter-threshold", &a.filter_thresholds),
     ] {
         for value in values {
-            match value.split_once('=') {
-                Some((task, _)) if a.tasks.iter().any(|t| t == task) => {}
-                Some((task, _)) => bail!(
+            let Some((task, given)) = value.split_once('=') else {
+                bail!("{flag} {value}: write TASK=VALUE, e.g. {flag} toxicity=...");
+            };
+            if !a.tasks.iter().any(|t| t == task) {
+                bail!(
                     "{flag} {value}: `{task}` is not one of this grid's tasks ({})",
                     a.tasks.join(", ")
-                ),
-                None => bail!("{flag} {value}: write TASK=VALUE, e.g. {flag} toxicity=..."),
+                );
+            }
+            // a bad threshold is refused now, not after the tasks before its own have run
+            if flag != "--corpus" {
+                if let Err(e) = given.parse::<Threshold>() {
+                    bail!("{flag} {value}: {e}");
+                }
             }
         }
     }
