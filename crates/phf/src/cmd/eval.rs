@@ -24,6 +24,7 @@ use phf_lm::{DeviceSpec, SampleOptions};
 use phf_score::Scorer;
 
 use super::model::LoadedModel;
+use super::progress::Progress;
 
 #[derive(Args, Clone)]
 pub struct EvalArgs {
@@ -228,14 +229,13 @@ pub fn evaluate(a: &EvalArgs) -> Result<(EvalRecord, PathBuf)> {
             banned_tokens: Vec::new(),
             seed: a.seed,
         };
-        let set = sampler.sample("", &opts, |done| {
-            eprint!("\rphf eval: sampled {done}/{}", a.num_samples)
-        })?;
-        eprintln!(
+        let mut progress = Progress::new("phf eval: sampled");
+        let set = sampler.sample("", &opts, |done| progress.count(done, a.num_samples))?;
+        progress.end(&format!(
             " ({:.1} s, {:.0} samples/s)",
             set.seconds,
             set.texts.len() as f64 / set.seconds.max(1e-9)
-        );
+        ));
         let (eval, scores) = evaluate_unconditional(scorer.as_ref(), &set, hit_threshold, false)?;
         eprintln!(
             "phf eval: scored {} samples with {} in {:.1} s",
@@ -283,10 +283,11 @@ pub fn evaluate(a: &EvalArgs) -> Result<(EvalRecord, PathBuf)> {
             a.kl_samples,
             || {
                 let opts = reference_sample_options(a.kl_samples, max_tokens, a.seed, ref_banned);
+                let mut progress = Progress::new("phf eval: reference samples");
                 let s = draw_reference_samples(&reference.model, &reference.tokenizer, &opts, |done| {
-                    eprint!("\rphf eval: reference samples {done}/{}", a.kl_samples)
+                    progress.count(done, a.kl_samples)
                 });
-                eprintln!();
+                progress.end("");
                 s
             },
         )?;
@@ -327,11 +328,12 @@ pub fn evaluate(a: &EvalArgs) -> Result<(EvalRecord, PathBuf)> {
     };
     if let Some(prompts) = &prompts {
         let opts = prompted_sample_options(a.seed);
+        let mut progress = Progress::new("phf eval: prompted");
         let (eval, results) =
             evaluate_prompted(&sampler, scorer.as_ref(), prompts, &opts, hit_threshold, pep8, |done| {
-                eprint!("\rphf eval: prompted {done}/{}", prompts.len())
+                progress.count(done, prompts.len())
             })?;
-        eprintln!();
+        progress.end("");
         write_jsonl(&out.join(PROMPTED_FILE), &results)?;
         record.prompted = Some(eval);
     }
@@ -398,6 +400,7 @@ fn run_red_team(
         top_p: 0.9,
         ..SampleOptions::default()
     };
+    let progress = Progress::new("phf eval:");
     let result = red_team(
         task,
         &red,
@@ -408,9 +411,9 @@ fn run_red_team(
         &red_opts,
         &target_opts,
         pep8,
-        |line| eprint!("\rphf eval: {line}   "),
+        |line| progress.say(line),
     )?;
-    eprintln!();
+    progress.end("");
     let path = out.join(RED_TEAM_FILE);
     std::fs::write(&path, serde_json::to_string_pretty(&result)?)
         .with_context(|| format!("writing {}", path.display()))?;

@@ -11,6 +11,7 @@ pub mod grid;
 mod grid_kept;
 pub mod model;
 pub mod prepare;
+mod progress;
 pub mod report;
 pub mod sample;
 pub mod score;

@@ -11,6 +11,7 @@ use phf_eval::Sampler;
 use phf_lm::{DeviceSpec, Gpt, SampleOptions};
 
 use super::model::LoadedModel;
+use super::progress::Progress;
 
 #[derive(Args)]
 pub struct SampleArgs {
@@ -104,7 +105,8 @@ pub fn sample_texts(
         control: control_ids.to_vec(),
         banned: Vec::new(),
     };
-    let set = sampler.sample(prompt, opts, |done| eprint!("\rsampled {done}/{}", opts.num_samples))?;
-    eprintln!();
+    let mut progress = Progress::new("sampled");
+    let set = sampler.sample(prompt, opts, |done| progress.count(done, opts.num_samples))?;
+    progress.end("");
     Ok(set.texts)
 }
