@@ -145,12 +145,23 @@ pub fn train(config: &TrainConfig, opts: &TrainOptions) -> Result<TrainSummary, 
                 opts.run_dir.display()
             )))
         }
-        (None, false) => TrainState {
-            step: 0,
-            tokens_seen: run.initial_tokens,
-            loader: run.loader.position(),
-            elapsed_s: 0.0,
-        },
+        (None, false) => {
+            let log = opts.run_dir.join(crate::log::LOG_FILE);
+            if dp.is_main() && log.is_file() {
+                eprintln!(
+                    "phf train: {} holds a run that stopped before its first checkpoint: starting it again (its \
+                     {} is replaced)",
+                    opts.run_dir.display(),
+                    crate::log::LOG_FILE
+                );
+            }
+            TrainState {
+                step: 0,
+                tokens_seen: run.initial_tokens,
+                loader: run.loader.position(),
+                elapsed_s: 0.0,
+            }
+        }
     };
     // every replica starts from rank 0's parameters (the same seed gives the same ones; this makes sure)
     dp.broadcast_from_main(&run.model.vs.trainable_variables(), "broadcast of rank 0's parameters")?;

@@ -346,6 +346,37 @@ fn shards_from_another_tokenizer_ask_to_rerun_prepare() {
 }
 
 #[test]
+fn a_data_folder_that_is_not_a_shard_names_its_key_and_what_to_give() {
+    let p = Prepared::new();
+    let out = p.train(&["--set", &format!("data.train={}", s(&p.tmp.path().join("data")))]);
+    assert_fails_with(
+        &out,
+        &[
+            "config key data.train",
+            "holds no shard",
+            "looks like `phf prepare`'s output folder",
+        ],
+    );
+    p.assert_no_run_dir();
+}
+
+#[test]
+fn a_run_that_stopped_before_its_first_checkpoint_starts_again_saying_so() {
+    let p = Prepared::new();
+    std::fs::create_dir(p.run_dir()).expect("mkdir run");
+    std::fs::write(p.run_dir().join("log.jsonl"), "{\"step\": 1}\n").expect("write log");
+    let out = p.train(&[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("stopped before its first checkpoint: starting it again"),
+        "{}",
+        stderr(&out)
+    );
+    let log = std::fs::read_to_string(p.run_dir().join("log.jsonl")).expect("log");
+    assert!(!log.starts_with("{\"step\": 1}"), "{log}");
+}
+
+#[test]
 fn resume_without_checkpoints_says_how_to_start() {
     let p = Prepared::new();
     std::fs::create_dir(p.run_dir()).expect("mkdir run");
