@@ -1,6 +1,6 @@
 //! The run log: one JSON object per line in `<run>/log.jsonl` (training rows and validation rows), and a
-//! progress bar with ETA on a terminal or a plain progress line every `log_every` updates elsewhere. In a
-//! data-parallel run only rank 0 logs; the other ranks hold a [`RunLog::silent`] one.
+//! progress bar with ETA on a terminal or a plain progress line every `log_every` updates elsewhere (neither with
+//! `--quiet`). In a data-parallel run only rank 0 logs; the other ranks hold a [`RunLog::silent`] one.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, IsTerminal, Write};
@@ -15,6 +15,8 @@ pub struct RunLog {
     /// None: a silent log (data-parallel ranks other than 0).
     file: Option<File>,
     bar: Option<ProgressBar>,
+    /// Progress lines off a terminal (off with `--quiet`, as the bar is).
+    lines: bool,
     total_steps: u64,
 }
 
@@ -52,6 +54,7 @@ impl RunLog {
             path,
             file: Some(file),
             bar,
+            lines: progress,
             total_steps,
         })
     }
@@ -62,6 +65,7 @@ impl RunLog {
             path: run_dir.join(LOG_FILE),
             file: None,
             bar: None,
+            lines: false,
             total_steps: 0,
         }
     }
@@ -83,7 +87,7 @@ impl RunLog {
                 bar.set_position(step);
                 bar.set_message(line.to_string());
             }
-            None if print && self.file.is_some() => eprintln!("[{step}/{}] {line}", self.total_steps),
+            None if print && self.lines => eprintln!("[{step}/{}] {line}", self.total_steps),
             None => {}
         }
     }
