@@ -374,6 +374,11 @@ fn a_run_that_stopped_before_its_first_checkpoint_starts_again_saying_so() {
     );
     let log = std::fs::read_to_string(p.run_dir().join("log.jsonl")).expect("log");
     assert!(!log.starts_with("{\"step\": 1}"), "{log}");
+    assert!(
+        !stderr(&out).contains("tok/s"),
+        "--quiet printed progress lines:\n{}",
+        stderr(&out)
+    );
 }
 
 #[test]
