@@ -352,6 +352,24 @@ fn grid_runs_both_regimes_reports_and_resumes() {
         stderr.contains("prepared with threshold 0, but this grid uses q0.5"),
         "{stderr}"
     );
+    // `--set objective.KEY` reaches the runs whose objective takes KEY, and no others
+    let mut unlikelihood: Vec<&str> = args.to_vec();
+    unlikelihood[4] = "mle,unlikelihood";
+    unlikelihood[6] = "pretrain";
+    unlikelihood.extend(["--set", "objective.alpha=0.5"]);
+    ok(&phf(&unlikelihood));
+    let config = |run: &str| std::fs::read_to_string(work.join(format!("pii/runs/{run}/run.toml"))).unwrap();
+    assert!(
+        config("unlikelihood-pretrain").contains("alpha = 0.5"),
+        "{}",
+        config("unlikelihood-pretrain")
+    );
+    assert!(!config("mle-pretrain").contains("alpha"), "{}", config("mle-pretrain"));
+    let stderr = with(["--set", "objective.beta=1"]);
+    assert!(
+        stderr.contains("none of this grid's objectives (mle, conditional) takes `beta`"),
+        "{stderr}"
+    );
     let stderr = with(["--threshold", "pii=q1.5"]);
     assert!(stderr.contains("--threshold pii=q1.5: "), "{stderr}");
     let stderr = with(["--filter-threshold", "toxicity=q0.5"]);

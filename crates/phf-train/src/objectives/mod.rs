@@ -56,6 +56,23 @@ impl Default for ObjectiveSection {
 pub const OBJECTIVES: [&str; 6] = ["mle", "filtering", "conditional", "unlikelihood", "rwr", "awr"];
 const DEFAULT_CLIP_WEIGHT_MAX: f64 = 1000.0;
 
+/// The `[objective]` keys besides `name` that objective `name` takes; `None` for an unknown objective.
+pub fn parameters(name: &str) -> Option<&'static [&'static str]> {
+    Some(match name {
+        "mle" | "filtering" | "conditional" => &[],
+        "unlikelihood" => &["alpha", "threshold", "mode"],
+        "rwr" => &["beta", "clip_weight_max", "baseline"],
+        "awr" => &[
+            "alpha",
+            "beta",
+            "clip_weight_max",
+            "normalize_advantage",
+            "detach_value_input",
+        ],
+        _ => return None,
+    })
+}
+
 impl ObjectiveSection {
     /// The parameters given, by key.
     fn given(&self) -> Vec<&'static str> {
@@ -78,23 +95,12 @@ impl ObjectiveSection {
 
     /// Builds the objective, checking every parameter's range; errors name the `objective.<key>`.
     pub fn build(&self) -> Result<Box<dyn Objective>, String> {
-        let allowed: &[&str] = match self.name.as_str() {
-            "mle" | "filtering" | "conditional" => &[],
-            "unlikelihood" => &["alpha", "threshold", "mode"],
-            "rwr" => &["beta", "clip_weight_max", "baseline"],
-            "awr" => &[
-                "alpha",
-                "beta",
-                "clip_weight_max",
-                "normalize_advantage",
-                "detach_value_input",
-            ],
-            other => {
-                return Err(format!(
-                    "objective.name: unknown objective `{other}`; choose one of {OBJECTIVES:?}"
-                ))
-            }
-        };
+        let allowed = parameters(&self.name).ok_or_else(|| {
+            format!(
+                "objective.name: unknown objective `{}`; choose one of {OBJECTIVES:?}",
+                self.name
+            )
+        })?;
         if let Some(key) = self.given().into_iter().find(|k| !allowed.contains(k)) {
             return Err(format!(
                 "objective.{key} is not a parameter of `{}` (its parameters: {allowed:?}); remove it",

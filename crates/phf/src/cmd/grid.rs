@@ -59,7 +59,8 @@ pub struct GridArgs {
     /// Folder of the presets (tasks/, objectives/, scales/)
     #[arg(long, default_value = "configs")]
     pub configs: PathBuf,
-    /// Override a config key of every run, e.g. `--set training.total_tokens=600000` (repeatable).
+    /// Override a config key of every run, e.g. `--set training.total_tokens=600000` (repeatable); an
+    /// `objective.KEY` goes to the runs whose objective takes KEY, e.g. `--set objective.beta=1` to RWR and AWR.
     #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
     pub overrides: Vec<String>,
     /// Unconditional samples per evaluation.
@@ -179,6 +180,18 @@ pub fn run(a: GridArgs) -> Result<()> {
             }
         }
     }
+    for arg in &a.overrides {
+        let Some(key) = objective_key(arg) else { continue };
+        if key == "name" {
+            bail!("--set {arg}: the grid's objectives are chosen with --objectives");
+        }
+        if !a.objectives.iter().any(|o| takes_key(o, key)) {
+            bail!(
+                "--set {arg}: none of this grid's objectives ({}) takes `{key}`",
+                a.objectives.join(", ")
+            );
+        }
+    }
     let work = std::path::absolute(&a.work_dir)?;
     let mut evaluated = Vec::new();
     for task in &a.tasks {
@@ -236,13 +249,20 @@ pub fn run_task(a: &GridArgs, task: &str, dir: &Path) -> Result<Vec<EvaluatedRun
         },
     )?;
     // blocks as long as the scale's context
+    // (read from the MLE preset, without the `--set objective.*` meant for other objectives)
+    let model_overrides: Vec<String> = a
+        .overrides
+        .iter()
+        .filter(|arg| objective_key(arg).is_none())
+        .cloned()
+        .collect();
     let scale_config = Presets {
         root: &a.configs,
         task,
         objective: "mle",
         scale: &a.scale,
     }
-    .load(&a.overrides)?;
+    .load(&model_overrides)?;
     let block_size = scale_config.gpt_config(1, false)?.n_ctx;
     let prepare = |name: &str, transform: Transform, threshold: Option<Threshold>| -> Result<PathBuf> {
         let out = dir.join("data").join(name);
@@ -324,7 +344,14 @@ pub fn run_task(a: &GridArgs, task: &str, dir: &Path) -> Result<Vec<EvaluatedRun
             "eval.num_samples=64".to_string(),
             format!("training.seed={seed}"),
         ];
-        if objective == "unlikelihood" && task == "toxicity" {
+        // (unless --set objective.mode=soft asks for the threshold-free weight)
+        let soft = a.overrides.iter().any(|arg| {
+            objective_key(arg) == Some("mode")
+                && arg
+                    .split_once('=')
+                    .is_some_and(|(_, v)| v.trim().trim_matches('"') == "soft")
+        });
+        if objective == "unlikelihood" && task == "toxicity" && !soft {
             if let Some(t) = resolved_threshold {
                 overrides.push(format!("objective.threshold={t}"));
             }
@@ -333,7 +360,13 @@ pub fn run_task(a: &GridArgs, task: &str, dir: &Path) -> Result<Vec<EvaluatedRun
             let mle = runs_dir.join(run_name("mle", "pretrain", seed));
             overrides.push(format!("training.init_from={}", half_checkpoint(&mle)?.display()));
         }
-        overrides.extend(a.overrides.iter().cloned());
+        // `objective.KEY` only where this run's objective takes KEY (checked against the grid's objectives in `run`)
+        overrides.extend(
+            a.overrides
+                .iter()
+                .filter(|arg| objective_key(arg).is_none_or(|key| takes_key(objective, key)))
+                .cloned(),
+        );
         let run_dir = runs_dir.join(run_name(objective, regime, seed));
         train_run(a, task, objective, &run_dir, overrides)?;
         let asked = a.seeds.contains(&seed) && (objective != "mle" || needs("mle"));
@@ -378,6 +411,16 @@ fn task_corpus(a: &GridArgs, task: &str) -> Result<PathBuf> {
     Ok(dir.join("train.jsonl"))
 }
 
+/// KEY of a `--set objective.KEY=VALUE`.
+fn objective_key(arg: &str) -> Option<&str> {
+    arg.split_once('=')?.0.trim().strip_prefix("objective.")
+}
+
+/// Whether `objective` has the `[objective]` key `key`.
+fn takes_key(objective: &str, key: &str) -> bool {
+    phf_train::objectives::parameters(objective).is_some_and(|keys| keys.contains(&key))
+}
+
 /// The value of the last `TASK=VALUE` argument for `task` (the arguments' form is checked by [`run`]).
 fn for_task<'a>(args: &'a [String], task: &str) -> Option<&'a str> {
     args.iter()
@@ -400,13 +443,13 @@ fn tokenizer_of(data: &Path, task_tokenizer: &Path) -> PathBuf {
 /// Trains (or resumes, or skips) one run; MLE keeps a checkpoint at half its updates for the finetuning regime.
 fn train_run(a: &GridArgs, task: &str, objective: &str, run_dir: &Path, mut overrides: Vec<String>) -> Result<()> {
     let done = run_dir.join("done");
+    let name = format!("{task}/{}", run_dir.file_name().unwrap_or_default().to_string_lossy());
     if done.exists() {
-        eprintln!(
-            "phf grid: {task}/{}: trained, kept",
-            run_dir.file_name().unwrap_or_default().to_string_lossy()
-        );
+        eprintln!("phf grid: {name}: trained, kept");
         return Ok(());
     }
+    // the grid's own settings reach the presets as `--set` arguments too: the run's name says which run failed
+    let in_run = || format!("{name} (its config is the presets, the grid's settings and --set)");
     let presets = Presets {
         root: &a.configs,
         task,
@@ -414,20 +457,16 @@ fn train_run(a: &GridArgs, task: &str, objective: &str, run_dir: &Path, mut over
         scale: &a.scale,
     };
     if objective == "mle" {
-        let config = presets.load(&overrides)?;
+        let config = presets.load(&overrides).with_context(in_run)?;
         let block = config.gpt_config(1, false)?.n_ctx as u64;
         let per_step = (config.training.batch_size * config.training.grad_accum) as u64 * block;
         let steps = config.training.total_tokens.div_ceil(per_step);
         overrides.push(format!("training.checkpoint_every={}", (steps / 2).max(1)));
         overrides.push("training.keep_checkpoints=0".into());
     }
-    let config = presets.load(&overrides)?;
+    let config = presets.load(&overrides).with_context(in_run)?;
     let resume = checkpoint::latest(run_dir)?.is_some();
-    eprintln!(
-        "phf grid: {task}/{}: training{}",
-        run_dir.file_name().unwrap_or_default().to_string_lossy(),
-        if resume { " (resuming)" } else { "" }
-    );
+    eprintln!("phf grid: {name}: training{}", if resume { " (resuming)" } else { "" });
     train(
         &config,
         &TrainOptions {
@@ -437,7 +476,8 @@ fn train_run(a: &GridArgs, task: &str, objective: &str, run_dir: &Path, mut over
             data_parallel: DataParallel::single(),
             gradient_sync: SyncMode::Flat,
         },
-    )?;
+    )
+    .with_context(|| format!("{name}: training"))?;
     std::fs::write(&done, "").with_context(|| format!("writing {}", done.display()))?;
     Ok(())
 }
