@@ -415,6 +415,24 @@ fn culprit_key(value: &toml::Value) -> Option<(String, String)> {
     None
 }
 
+/// A `--set` value as TOML (`5e-4`, `true`, `"cuda:0"`), or else the plain string.
+fn override_value(raw: &str) -> toml::Value {
+    toml::from_str::<toml::Table>(&format!("v = {}", raw.trim()))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.trim().to_string()))
+}
+
+/// The value the last `--set key=value` among `overrides` gives `key` (`objective.mode`), if one does.
+pub fn last_override(overrides: &[String], key: &str) -> Option<toml::Value> {
+    overrides
+        .iter()
+        .rev()
+        .filter_map(|arg| arg.split_once('='))
+        .find(|(k, _)| k.trim() == key)
+        .map(|(_, raw)| override_value(raw))
+}
+
 /// Applies `section.key=value`; the value is parsed as TOML (`5e-4`, `true`, `"cuda:0"`), falling back to a
 /// plain string so `training.device=cuda:0` works unquoted.
 pub fn apply_override(root: &mut toml::Value, arg: &str) -> Result<(), ConfigError> {
@@ -427,10 +445,7 @@ pub fn apply_override(root: &mut toml::Value, arg: &str) -> Result<(), ConfigErr
     if parts.len() < 2 || parts.iter().any(|p| p.is_empty()) {
         return Err(err("the key must name a section and a key, e.g. optimizer.lr=3e-4"));
     }
-    let value = toml::from_str::<toml::Table>(&format!("v = {}", raw.trim()))
-        .ok()
-        .and_then(|mut t| t.remove("v"))
-        .unwrap_or_else(|| toml::Value::String(raw.trim().to_string()));
+    let value = override_value(raw);
     let mut table = root.as_table_mut().ok_or_else(|| err("the config is not a table"))?;
     for part in &parts[..parts.len() - 1] {
         table = table

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::config::{ConfigError, TrainConfig};
+use crate::config::{last_override, ConfigError, TrainConfig};
 
 /// Which presets to merge.
 pub struct Presets<'a> {
@@ -34,6 +34,14 @@ impl Presets<'_> {
             .flatten()
         {
             merge(&mut merged, layer);
+        }
+        // `--set objective.mode=soft` turns a preset's hard unlikelihood into the threshold-free weight: the
+        // preset's threshold goes with it (one given with --set stays, and is refused)
+        let soft = last_override(overrides, "objective.mode").is_some_and(|m| m.as_str() == Some("soft"));
+        if soft && last_override(overrides, "objective.threshold").is_none() {
+            if let Some(objective) = merged.get_mut("objective").and_then(toml::Value::as_table_mut) {
+                objective.remove("threshold");
+            }
         }
         let origin = PathBuf::from(format!("presets {}/{}/{}", self.task, self.objective, self.scale));
         TrainConfig::from_value(merged, overrides, &origin)
@@ -106,6 +114,40 @@ mod tests {
             scale,
         }
         .load(&[])
+    }
+
+    #[test]
+    fn soft_mode_set_over_a_hard_preset_drops_the_presets_threshold() {
+        let with = |overrides: &[&str]| {
+            let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+            Presets {
+                root: &repo_configs(),
+                task: "toxicity",
+                objective: "unlikelihood",
+                scale: "small",
+            }
+            .load(&overrides)
+        };
+        assert!(
+            with(&[]).unwrap().objective.threshold.is_some(),
+            "toxicity's preset is hard"
+        );
+        let soft: [&[&str]; 3] = [
+            &["objective.mode=soft"],
+            &["objective.mode='soft'"],
+            &["objective.mode=hard", "objective.mode=soft"],
+        ];
+        for sets in soft {
+            let config = with(sets).unwrap();
+            assert_eq!(config.objective.mode.as_deref(), Some("soft"), "{sets:?}");
+            assert_eq!(config.objective.threshold, None, "{sets:?}");
+        }
+        let hard = with(&["objective.mode=soft", "objective.mode=hard"]).unwrap();
+        assert!(hard.objective.threshold.is_some(), "the last --set wins");
+        let err = with(&["objective.mode=soft", "objective.threshold=0.1"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("uses a = 1 - s and no threshold"), "{err}");
     }
 
     #[test]

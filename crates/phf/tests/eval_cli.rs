@@ -352,19 +352,17 @@ fn grid_runs_both_regimes_reports_and_resumes() {
         stderr.contains("prepared with threshold 0, but this grid uses q0.5"),
         "{stderr}"
     );
-    // `--set objective.KEY` reaches the runs whose objective takes KEY, and no others
+    // `--set objective.KEY` reaches the runs whose objective takes KEY, and no others (a new seed, so that both
+    // runs are trained now)
     let mut unlikelihood: Vec<&str> = args.to_vec();
     unlikelihood[4] = "mle,unlikelihood";
     unlikelihood[6] = "pretrain";
-    unlikelihood.extend(["--set", "objective.alpha=0.5"]);
+    unlikelihood.extend(["--seeds", "45", "--set", "objective.alpha=0.5"]);
     ok(&phf(&unlikelihood));
     let config = |run: &str| std::fs::read_to_string(work.join(format!("pii/runs/{run}/run.toml"))).unwrap();
-    assert!(
-        config("unlikelihood-pretrain").contains("alpha = 0.5"),
-        "{}",
-        config("unlikelihood-pretrain")
-    );
-    assert!(!config("mle-pretrain").contains("alpha"), "{}", config("mle-pretrain"));
+    let (mle, unlikely) = (config("mle-pretrain-seed45"), config("unlikelihood-pretrain-seed45"));
+    assert!(unlikely.contains("alpha = 0.5"), "{unlikely}");
+    assert!(!mle.contains("alpha"), "{mle}");
     let stderr = with(["--set", "objective.beta=1"]);
     assert!(
         stderr.contains("none of this grid's objectives (mle, conditional) takes `beta`"),

@@ -11,6 +11,7 @@ use clap::Args;
 use phf_data::{Shard, Threshold};
 use phf_eval::report::{write_report, EvaluatedRun};
 use phf_lm::DeviceSpec;
+use phf_train::config::last_override;
 use phf_train::presets::Presets;
 use phf_train::{checkpoint, train, DataParallel, SyncMode, TrainOptions};
 
@@ -345,12 +346,7 @@ pub fn run_task(a: &GridArgs, task: &str, dir: &Path) -> Result<Vec<EvaluatedRun
             format!("training.seed={seed}"),
         ];
         // (unless --set objective.mode=soft asks for the threshold-free weight)
-        let soft = a.overrides.iter().any(|arg| {
-            objective_key(arg) == Some("mode")
-                && arg
-                    .split_once('=')
-                    .is_some_and(|(_, v)| v.trim().trim_matches('"') == "soft")
-        });
+        let soft = last_override(&a.overrides, "objective.mode").is_some_and(|m| m.as_str() == Some("soft"));
         if objective == "unlikelihood" && task == "toxicity" && !soft {
             if let Some(t) = resolved_threshold {
                 overrides.push(format!("objective.threshold={t}"));

@@ -1,5 +1,6 @@
 //! Progress of a long step on stderr: on a terminal one line rewritten in place; elsewhere (a log file, CI, a
-//! grid's captured output) whole lines, a counter at every tenth of its total, so logs stay readable.
+//! grid's captured output) whole lines: a counter at every tenth of its total, and every status line (`say`), so
+//! logs stay readable.
 
 use std::io::IsTerminal;
 
