@@ -3,6 +3,8 @@
 
     scripts/results/notes.py TASK [WORK_DIR]     (TASK: toxicity, pii or pep8; WORK_DIR default /work/grid-small,
                                                   as scripts/results/grid_small.sh)
+    scripts/results/notes.py TASK GRID_WORK_DIR  (a `phf grid --work-dir`, e.g. a side experiment's
+                                                  /work/grid-small/work-4x: its TASK folder)
 
 Prints, per run: the median and 90th percentile of its samples' scores, their mean length in words, the share of
 samples that are blank or quote markers only (`>` and whitespace making up over 90% of the characters) with
@@ -157,7 +159,10 @@ def low_segments(work, scored):
 def main():
     if len(sys.argv) < 2 or sys.argv[1] not in ("toxicity", "pii", "pep8"):
         sys.exit("usage: scripts/results/notes.py TASK [WORK_DIR]   (TASK: toxicity, pii or pep8)")
-    work = Path(sys.argv[2] if len(sys.argv) > 2 else "/work/grid-small") / "work" / sys.argv[1]
+    root = Path(sys.argv[2] if len(sys.argv) > 2 else "/work/grid-small")
+    work = root / "work" / sys.argv[1]
+    if not work.is_dir() and (root / sys.argv[1]).is_dir():
+        work = root / sys.argv[1]
     if not (work / "runs").is_dir():
         sys.exit(f"error: {work / 'runs'} does not exist: run scripts/results/grid_small.sh first")
     runs = sorted(p for p in (work / "runs").iterdir() if (p / "eval" / "eval.json").is_file())

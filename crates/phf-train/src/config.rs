@@ -423,6 +423,12 @@ fn override_value(raw: &str) -> toml::Value {
         .unwrap_or_else(|| toml::Value::String(raw.trim().to_string()))
 }
 
+/// Whether the `--set` arguments choose unlikelihood's threshold-free weight (`objective.mode=soft`, the last
+/// `objective.mode` given).
+pub fn sets_soft_mode(overrides: &[String]) -> bool {
+    last_override(overrides, "objective.mode").is_some_and(|mode| mode.as_str() == Some("soft"))
+}
+
 /// The value the last `--set key=value` among `overrides` gives `key` (`objective.mode`), if one does.
 pub fn last_override(overrides: &[String], key: &str) -> Option<toml::Value> {
     overrides

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::config::{last_override, ConfigError, TrainConfig};
+use crate::config::{last_override, sets_soft_mode, ConfigError, TrainConfig};
 
 /// Which presets to merge.
 pub struct Presets<'a> {
@@ -37,8 +37,7 @@ impl Presets<'_> {
         }
         // `--set objective.mode=soft` turns a preset's hard unlikelihood into the threshold-free weight: the
         // preset's threshold goes with it (one given with --set stays, and is refused)
-        let soft = last_override(overrides, "objective.mode").is_some_and(|m| m.as_str() == Some("soft"));
-        if soft && last_override(overrides, "objective.threshold").is_none() {
+        if sets_soft_mode(overrides) && last_override(overrides, "objective.threshold").is_none() {
             if let Some(objective) = merged.get_mut("objective").and_then(toml::Value::as_table_mut) {
                 objective.remove("threshold");
             }

@@ -370,6 +370,10 @@ fn grid_runs_both_regimes_reports_and_resumes() {
     );
     let stderr = with(["--threshold", "pii=q1.5"]);
     assert!(stderr.contains("--threshold pii=q1.5: "), "{stderr}");
+    assert!(
+        !stderr.contains("phf grid: pii:"),
+        "refused only once the task had started:\n{stderr}"
+    );
     let stderr = with(["--filter-threshold", "toxicity=q0.5"]);
     assert!(
         stderr.contains("--filter-threshold toxicity=q0.5: `toxicity` is not one of this grid's tasks (pii)"),

@@ -11,7 +11,7 @@ use clap::Args;
 use phf_data::{Shard, Threshold};
 use phf_eval::report::{write_report, EvaluatedRun};
 use phf_lm::DeviceSpec;
-use phf_train::config::last_override;
+use phf_train::config::sets_soft_mode;
 use phf_train::presets::Presets;
 use phf_train::{checkpoint, train, DataParallel, SyncMode, TrainOptions};
 
@@ -211,13 +211,12 @@ pub fn run(a: GridArgs) -> Result<()> {
 /// Every stage of one task; returns its evaluated runs.
 pub fn run_task(a: &GridArgs, task: &str, dir: &Path) -> Result<Vec<EvaluatedRun>> {
     let mut td = task_data(task)?;
+    // (the values were checked by `run`)
     if let Some(t) = for_task(&a.thresholds, task) {
-        td.threshold = t.parse().map_err(|e| anyhow::anyhow!("--threshold {task}={t}: {e}"))?;
+        td.threshold = t.parse().map_err(anyhow::Error::msg)?;
     }
     if let Some(t) = for_task(&a.filter_thresholds, task) {
-        td.filter_threshold = t
-            .parse()
-            .map_err(|e| anyhow::anyhow!("--filter-threshold {task}={t}: {e}"))?;
+        td.filter_threshold = t.parse().map_err(anyhow::Error::msg)?;
     }
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let corpus = task_corpus(a, task)?;
@@ -346,8 +345,7 @@ pub fn run_task(a: &GridArgs, task: &str, dir: &Path) -> Result<Vec<EvaluatedRun
             format!("training.seed={seed}"),
         ];
         // (unless --set objective.mode=soft asks for the threshold-free weight)
-        let soft = last_override(&a.overrides, "objective.mode").is_some_and(|m| m.as_str() == Some("soft"));
-        if objective == "unlikelihood" && task == "toxicity" && !soft {
+        if objective == "unlikelihood" && task == "toxicity" && !sets_soft_mode(&a.overrides) {
             if let Some(t) = resolved_threshold {
                 overrides.push(format!("objective.threshold={t}"));
             }
