@@ -327,6 +327,9 @@ pub fn run_task(a: &GridArgs, task: &str, dir: &Path) -> Result<Vec<EvaluatedRun
             );
         }
     }
+    // toxicity's unlikelihood gets the resolved threshold unless --set objective.mode=soft asks for the
+    // threshold-free weight
+    let soft = sets_soft_mode(&a.overrides);
     let mut runs = Vec::new();
     for (objective, regime, seed) in plan {
         let data = match objective {
@@ -344,8 +347,7 @@ pub fn run_task(a: &GridArgs, task: &str, dir: &Path) -> Result<Vec<EvaluatedRun
             "eval.num_samples=64".to_string(),
             format!("training.seed={seed}"),
         ];
-        // (unless --set objective.mode=soft asks for the threshold-free weight)
-        if objective == "unlikelihood" && task == "toxicity" && !sets_soft_mode(&a.overrides) {
+        if objective == "unlikelihood" && task == "toxicity" && !soft {
             if let Some(t) = resolved_threshold {
                 overrides.push(format!("objective.threshold={t}"));
             }
